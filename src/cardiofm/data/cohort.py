@@ -47,6 +47,10 @@ class LabelSet:
         if len(self.descriptions) != len(self.codes):
             raise LabelError(f"task {self.task}: {len(self.descriptions)} descriptions for {len(self.codes)} codes")
 
+    def labelled(self) -> np.ndarray:
+        """Boolean mask of the rows that carry at least one label of this task."""
+        return self.matrix.any(axis=1)
+
     def counts(self) -> dict[str, int]:
         return {c: int(n) for c, n in zip(self.codes, self.matrix.sum(0), strict=True)}
 
@@ -172,7 +176,8 @@ class Cohort:
         if "split" in idx:
             out["splits"] = {str(k): int(v) for k, v in idx["split"].value_counts().sort_index().items()}
         out["fs"] = {str(k): int(v) for k, v in idx["fs"].value_counts().sort_index().items()}
-        out["tasks"] = {name: {"n_labels": len(ls.codes), "counts": ls.counts()} for name, ls in self.tasks.items()}
+        out["tasks"] = {name: {"n_labels": len(ls.codes), "records_labelled": int(ls.labelled().sum()),
+                               "counts": ls.counts()} for name, ls in self.tasks.items()}
         out["notes"] = self.notes
         out["skipped"] = {"count": len(self.skipped), "files": [asdict(s) for s in self.skipped]}
         return out

@@ -15,9 +15,9 @@ def grouped_multilabel_kfold(groups: Iterable[object], labels: np.ndarray | None
     """Assign each row a fold in 1..k so that no group (patient) spans two folds.
 
     Label balance follows iterative stratification (Sechidis et al., 2011) applied to patients:
-    each patient carries the union of its records' labels and its record count; the rarest label
-    still to place is handled first, and each of its patients goes to the fold that most lacks
-    that label (ties: the fold that most lacks records, then chance). Deterministic for a seed.
+    each patient carries its records' label counts; the rarest label still to place is handled
+    first, and each of its patients goes to the fold that most lacks records with that label
+    (ties: the fold that most lacks records, then chance). Deterministic for a seed.
     """
     if k < 2:
         raise ConfigError(f"k must be at least 2 for K-fold splitting, got {k}")
@@ -30,13 +30,14 @@ def grouped_multilabel_kfold(groups: Iterable[object], labels: np.ndarray | None
     y = np.zeros((n_rows, 0), dtype=bool) if labels is None else np.asarray(labels, dtype=bool)
     if y.shape[0] != n_rows:
         raise ConfigError(f"labels have {y.shape[0]} rows for {n_rows} records")
-    gy = np.zeros((n_groups, y.shape[1]), dtype=bool)
-    np.logical_or.at(gy, codes, y)
+    gcount = np.zeros((n_groups, y.shape[1]), dtype=float)  # records of each patient with each label
+    np.add.at(gcount, codes, y.astype(float))
+    gy = gcount > 0
     gsize = np.bincount(codes, minlength=n_groups).astype(float)
 
     rng = np.random.default_rng(seed)
     desired_rows = np.full(k, gsize.sum() / k)
-    desired_lab = np.tile(gy.sum(0, dtype=float) / k, (k, 1))
+    desired_lab = np.tile(gcount.sum(0) / k, (k, 1))
     fold_of = np.full(n_groups, -1)
     remaining = np.ones(n_groups, dtype=bool)
     order = rng.permutation(n_groups)
@@ -56,7 +57,7 @@ def grouped_multilabel_kfold(groups: Iterable[object], labels: np.ndarray | None
             f = _argmax_random(desired_lab[:, lab] + 1e-9 * desired_rows, rng)
             fold_of[i] = f
             remaining[i] = False
-            desired_lab[f] -= gy[i]
+            desired_lab[f] -= gcount[i]
             desired_rows[f] -= gsize[i]
     return fold_of[codes] + 1
 

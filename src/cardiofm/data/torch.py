@@ -1,0 +1,151 @@
+"""torch Dataset and Lightning DataModule over a :class:`Store`, with on-the-fly augmentation.
+
+Augmentations are NumPy callables ``aug(x, rng, strength)`` (see :mod:`cardiofm.data.augment`).
+Each sample's random stream is seeded by ``(seed, epoch, index)``, so a run is reproducible
+whatever the number of workers. Epoch and strength live in shared memory, so a schedule set in
+the main process reaches forked DataLoader workers, persistent ones included.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from cardiofm.data.augment import build_augmentation, cosine_strength
+from cardiofm.data.record import normalise_lead_name
+from cardiofm.data.store import Store
+from cardiofm.errors import LeadError
+
+Augment = Callable[[np.ndarray, np.random.Generator, float], np.ndarray]
+
+
+class StoreDataset(Dataset):
+    """Samples of one split of a store: ``{"x": (leads, length) float32, "y": labels, "index": i}``.
+
+    ``return_original`` adds the un-augmented signal as ``"x_orig"`` (AnyECG feeds both views).
+    ``labelled_only`` drops rows without any label of ``task`` (the PTB-XL benchmark rule).
+    """
+
+    def __init__(self, store: Store | str | Path, *, split: str | None = None, task: str | None = None,
+                 leads: Sequence[str] | None = None, augment: Augment | list[Any] | None = None,
+                 seed: int = 0, strength: float = 1.0, return_original: bool = False,
+                 labelled_only: bool = True) -> None:
+        self.store = store if isinstance(store, Store) else Store(store)
+        index = self.store.cohort.index
+        mask = np.ones(len(index), dtype=bool) if split is None else (index["split"] == split).to_numpy()
+        self.labels: np.ndarray | None = None
+        if task is not None:
+            ls = self.store.cohort.labels(task)
+            if labelled_only:
+                mask &= ls.labelled()
+            self.labels = ls.matrix[mask].astype(np.float32)
+            self.label_codes = list(ls.codes)
+        self.rows = np.flatnonzero(mask)
+        self.lead_idx = self._lead_index(leads)
+        self.augment = build_augmentation(augment) if isinstance(augment, list) else augment
+        self.seed = seed
+        self.return_original = return_original
+        self._epoch = mp.Value("i", 0, lock=False)
+        self._strength = mp.Value("d", float(strength), lock=False)
+
+    def _lead_index(self, leads: Sequence[str] | None) -> np.ndarray | None:
+        if leads is None:
+            return None
+        have = list(self.store.leads)
+        idx = []
+        for name in leads:
+            n = normalise_lead_name(name)
+            if n not in have:
+                raise LeadError(self.store.path, f"lead {n} is not in this store (it has {', '.join(have)})")
+            idx.append(have.index(n))
+        return np.asarray(idx)
+
+    @property
+    def n_leads(self) -> int:
+        return len(self.store.leads) if self.lead_idx is None else len(self.lead_idx)
+
+    def set_epoch(self, epoch: int) -> None:
+        self._epoch.value = int(epoch)
+
+    def set_strength(self, strength: float) -> None:
+        self._strength.value = float(strength)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        x = self.store[int(self.rows[i])]
+        x = np.array(x if self.lead_idx is None else x[self.lead_idx], dtype=np.float32)
+        item: dict[str, Any] = {"index": i}
+        if self.augment is not None:
+            rng = np.random.default_rng((self.seed, self._epoch.value, i))
+            xa = np.ascontiguousarray(self.augment(x, rng, self._strength.value), dtype=np.float32)
+            item["x"] = torch.from_numpy(xa)
+            if self.return_original:
+                item["x_orig"] = torch.from_numpy(x)
+        else:
+            item["x"] = torch.from_numpy(x)
+        if self.labels is not None:
+            item["y"] = torch.from_numpy(self.labels[i])
+        return item
+
+
+class StoreDataModule(L.LightningDataModule):
+    """Train/val/test loaders over a store's splits; augmentation on the training split only."""
+
+    def __init__(self, store: str | Path, *, task: str | None = None, batch_size: int = 64,
+                 num_workers: int = 0, augment: list[Any] | None = None, leads: Sequence[str] | None = None,
+                 seed: int = 0, return_original: bool = False, labelled_only: bool = True) -> None:
+        super().__init__()
+        self.store_path = Path(store)
+        self.kw = {"task": task, "leads": leads, "seed": seed, "labelled_only": labelled_only}
+        self.batch_size, self.num_workers = batch_size, num_workers
+        self.augment, self.return_original = augment, return_original
+        self.datasets: dict[str, StoreDataset] = {}
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.datasets:
+            return
+        store = Store(self.store_path)
+        for split in ("train", "val", "test"):
+            aug = self.augment if split == "train" else None
+            self.datasets[split] = StoreDataset(store, split=split, augment=aug,
+                                                return_original=self.return_original and split == "train",
+                                                **self.kw)
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        return DataLoader(self.datasets[split], batch_size=self.batch_size, shuffle=shuffle,
+                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
+                          generator=torch.Generator().manual_seed(self.kw["seed"]))
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", False)
+
+
+class AugmentationSchedule(L.Callback):
+    """Sets the training set's epoch and AnyECG's cosine-annealed strength (1.0 -> 0.5) each epoch."""
+
+    def __init__(self, low: float = 0.5, high: float = 1.0) -> None:
+        self.low, self.high = low, high
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        dm = trainer.datamodule
+        if not isinstance(dm, StoreDataModule) or "train" not in dm.datasets:
+            return
+        ds = dm.datasets["train"]
+        ds.set_epoch(trainer.current_epoch)
+        total = trainer.max_epochs if trainer.max_epochs and trainer.max_epochs > 0 else 1
+        ds.set_strength(cosine_strength(trainer.current_epoch, total, low=self.low, high=self.high))
