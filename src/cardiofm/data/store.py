@@ -158,6 +158,8 @@ def _prepare_dir(out: Path, key: dict[str, Any]) -> None:
                 shutil.rmtree(out / sub, ignore_errors=True)
             mpath.unlink()
     (out / "chunks").mkdir(parents=True, exist_ok=True)
+    for stale in (out / "chunks").glob("*.tmp*"):  # left by a build that was killed mid-write
+        stale.unlink(missing_ok=True)
     if not mpath.exists():
         _write_manifest(out, {"key": key, "status": "building", "versions": _versions()})
 

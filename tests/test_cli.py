@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from conftest import PTBXL, RECORD_1
+
+CLI = [sys.executable, "-c", "from cardiofm.cli import main; main()"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_info_json_on_fixture():
+    r = run("data", "info", "--source", "ptbxl", "--root", str(PTBXL), "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["records"] == 20 and s["folds"] == {str(f): 2 for f in range(1, 11)}
+    assert s["notes"]["listed_missing"] == 3 and s["skipped"]["count"] == 0
+    assert {t: v["n_labels"] for t, v in s["tasks"].items()} == {
+        "all": 71, "diagnostic": 44, "subdiagnostic": 23, "superdiagnostic": 5, "form": 19, "rhythm": 12}
+
+
+def test_info_human_readable_lists_skips(tmp_path):
+    root = tmp_path / "ptbxl"
+    shutil.copytree(PTBXL, root)
+    (root / "records100/00000/00002_lr.dat").write_bytes(b"\x00" * 100)  # truncated
+    r = run("data", "info", "--source", "ptbxl", "--root", str(root))
+    assert r.returncode == 0, r.stderr
+    assert "19 records" in r.stdout and "1 file(s) skipped" in r.stdout and "truncated" in r.stdout
+
+
+def test_user_errors_exit_2_without_traceback(tmp_path):
+    for args in (["data", "info", "--source", "ptbxl", "--root", str(tmp_path / "nope")],
+                 ["data", "info", "--source", "bogus", "--root", str(tmp_path)],
+                 ["data", "build", "--source", "ptbxl", "--root", str(PTBXL), "--out", str(tmp_path / "s"),
+                  "--band", "1,2,3"],
+                 ["data", "plot", str(tmp_path / "missing.hea"), "--out", str(tmp_path / "x.png")]):
+        r = run(*args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert "cardiofm: error:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_build_then_plot(tmp_path):
+    r = run("data", "build", "--source", "ptbxl", "--root", str(PTBXL), "--out", str(tmp_path / "s"),
+            "--fs", "100", "--seconds", "10", "--no-progress", "--chunk-size", "8")
+    assert r.returncode == 0, r.stderr
+    assert "20/20 records ok, 3 chunk(s) built" in r.stdout
+    r = run("data", "plot", str(RECORD_1) + ".hea", "--out", str(tmp_path / "ecg.png"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "ecg.png").stat().st_size > 10_000
+    r = run("data", "plot", "--source", "ptbxl", "--root", str(PTBXL), "--record", "13",
+            "--out", str(tmp_path / "ecg13.pdf"))
+    assert r.returncode == 0, r.stderr and (tmp_path / "ecg13.pdf").exists()
