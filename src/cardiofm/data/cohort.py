@@ -208,6 +208,28 @@ class Cohort:
                    meta["notes"])
 
 
+def assign_patient_folds(cohort: Cohort, k: int, *, seed: int = 0, task: str | None = None) -> Cohort:
+    """:meth:`Cohort.assign_folds` that also copes with small cohorts.
+
+    With fewer patients than ``k`` it makes one fold per patient (at least 3, so that train, val
+    and test each get one); with fewer than 3 patients, or ``k < 2``, it assigns none. What it did
+    is written to ``cohort.notes["splits"]``.
+    """
+    n_patients = int(cohort.index["patient_id"].nunique())
+    if k < 2:
+        cohort.notes["splits"] = "none (folds=0)"
+        return cohort
+    if n_patients < 3:
+        cohort.notes["splits"] = f"none: {n_patients} patient(s) are too few for train/val/test folds"
+        return cohort
+    if n_patients < k:
+        cohort.notes["splits"] = f"{n_patients} folds instead of {k}: only {n_patients} patients"
+        k = n_patients
+    else:
+        cohort.notes["splits"] = f"{k} patient-grouped folds"
+    return cohort.assign_folds(k=k, seed=seed, task=task)
+
+
 def _isna(v: Any) -> bool:
     try:
         return bool(pd.isna(v))
