@@ -39,9 +39,15 @@ def read_record(path: str | Path, reader: str | None = None, **kwargs: Any) -> E
     """Read any supported file; the reader is chosen by name or by the file's suffix."""
     path = Path(path)
     name = reader or _reader_for_suffix(path)
+    return _get_reader(name, path)(path, **kwargs)
+
+
+def _get_reader(name: str, path: Path) -> Reader:
+    if name not in READERS:
+        import cardiofm.data.sources  # noqa: F401  (source modules register their own readers, e.g. "cinc")
     if name not in READERS:
         raise RecordError(path, f"no reader named {name!r}; known: {', '.join(sorted(READERS))}")
-    return READERS[name](path, **kwargs)
+    return READERS[name]
 
 
 def _reader_for_suffix(path: Path) -> str:
@@ -50,6 +56,8 @@ def _reader_for_suffix(path: Path) -> str:
         return "numpy"
     if suffix == ".csv":
         return "csv"
+    if suffix == ".mat":
+        return "cinc"
     return "wfdb"
 
 
@@ -134,6 +142,9 @@ def read_wfdb(path: str | Path, *, fast: bool = True, expected_fs: float | Colle
     h = parse_header(base.with_suffix(".hea"))
     if h.n_sig == 0:
         raise RecordError(base, "header lists no signals")
+    if all(s.file.lower().endswith(".mat") for s in h.signals):  # CinC layout: .hea + MATLAB v4 .mat
+        return _get_reader("cinc", base)(base, expected_fs=expected_fs, record_id=record_id,
+                                         patient_id=patient_id, max_nonfinite=max_nonfinite)
     if fast and _fast_path_ok(h):
         sig = read_fmt16(base.parent / h.signals[0].file, h)
     else:

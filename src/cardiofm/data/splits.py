@@ -59,7 +59,21 @@ def grouped_multilabel_kfold(groups: Iterable[object], labels: np.ndarray | None
             remaining[i] = False
             desired_lab[f] -= gcount[i]
             desired_rows[f] -= gsize[i]
+    _fill_empty_folds(fold_of, k)
     return fold_of[codes] + 1
+
+
+def _fill_empty_folds(fold_of: np.ndarray, k: int) -> None:
+    """Small cohorts: move single patients out of the fullest folds so that no fold is empty."""
+    counts = np.bincount(fold_of, minlength=k)
+    for empty in np.flatnonzero(counts == 0):
+        donor = int(np.argmax(counts))
+        if counts[donor] < 2:
+            break
+        moved = np.flatnonzero(fold_of == donor)[-1]
+        fold_of[moved] = empty
+        counts[donor] -= 1
+        counts[empty] += 1
 
 
 def _argmax_random(v: np.ndarray, rng: np.random.Generator) -> int:
