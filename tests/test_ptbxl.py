@@ -5,11 +5,12 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PTBXL
 
 from cardiofm.data.sources import open_cohort
 from cardiofm.data.sources.ptbxl import TASKS, read_statements, task_vocabulary
 from cardiofm.errors import ConfigError, LabelError, LeakageError, SourceError
+
+from conftest import PTBXL
 
 
 def test_vocabulary_sizes_match_the_benchmark():

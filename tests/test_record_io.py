@@ -5,11 +5,12 @@ import shutil
 import numpy as np
 import pytest
 import wfdb
-from conftest import RECORD_1
 
 from cardiofm.data.io import read_csv_signal, read_numpy, read_record, read_wfdb, write_wfdb
 from cardiofm.data.record import LEADS_12, ECGRecord, normalise_lead_name, repair_nonfinite
 from cardiofm.errors import LeadError, RecordError, SamplingRateError
+
+from conftest import RECORD_1
 
 
 @pytest.mark.parametrize("raw,canon", [("AVR", "aVR"), ("avl", "aVL"), ("aVF", "aVF"), ("v1", "V1"),

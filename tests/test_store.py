@@ -11,13 +11,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PTBXL
 
 from cardiofm.data.cohort import Cohort, LabelSet
 from cardiofm.data.sources import open_cohort
 from cardiofm.data.store import Store, build_store
 from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import StoreError
+
+from conftest import PTBXL
 
 PREP = Preprocess(fs=100.0, length=1000)
 

@@ -4,7 +4,6 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
-from conftest import PTBXL
 from torch.utils.data import DataLoader
 
 from cardiofm.data.sources import open_cohort
@@ -12,6 +11,8 @@ from cardiofm.data.store import Store, build_store
 from cardiofm.data.torch import AugmentationSchedule, StoreDataModule, StoreDataset
 from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import LeadError
+
+from conftest import PTBXL
 
 AUG = [{"name": "scale"}, {"name": "gaussian_noise", "sigma": 0.1}]
 

@@ -10,6 +10,7 @@ from cardiofm.data.io import read_wfdb
 from cardiofm.data.record import LEADS_12, ECGRecord
 from cardiofm.data.transforms import Preprocess, bandpass, crop, resample, select_leads, windows, zscore
 from cardiofm.errors import ConfigError, LeadError
+
 from conftest import RECORD_1
 
 
