@@ -22,7 +22,7 @@ import os
 import platform
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,12 +169,20 @@ def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
 
 
 def _run(jobs: Iterator[tuple[Any, ...]], workers: int) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """Run chunk jobs in-process or in a pool, keeping at most 2 jobs per worker in flight."""
     if workers <= 1:
         yield from map(_build_chunk, jobs)
         return
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        yield from pool.map(_build_chunk, jobs, chunksize=1)
+        pending: set[Future[tuple[int, list[dict[str, Any]]]]] = set()
+        for job in jobs:
+            pending.add(pool.submit(_build_chunk, job))
+            if len(pending) >= 2 * workers:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from (f.result() for f in done)
+        for f in as_completed(pending):
+            yield f.result()
 
 
 def _progress(it: Iterator[Any], total: int, enabled: bool, desc: str) -> Iterator[Any]:
