@@ -64,12 +64,13 @@ def run_demo(out: str | Path = "runs/demo", workers: int = 1) -> dict[str, Any]:
     n = sum(len(b["x"]) for b in DataLoader(ds, batch_size=8))
     load_s = time.perf_counter() - t0
 
-    plots = {"record": out / f"ecg_{first.record_id}.png", "augmented": out / "ecg_store_augmented.png"}
+    plots = {"record": out / f"ecg_{first.record_id}.png", "augmented": out / f"ecg_{first.record_id}_augmented.png"}
     plot_ecg(first, plots["record"])
-    aug = build_augmentation(DEMO_AUGMENT)
-    x = aug(np.array(store[0]), np.random.default_rng(0), 1.0)
-    plot_ecg(ECGRecord(signal=x, fs=store.fs, leads=store.leads, record_id=f"{store.cohort.index.at[0, 'record_id']}"
-                       " (preprocessed, augmented, z-scored units)"), plots["augmented"])
+    # The augmentations on a filtered (not z-scored) copy, so the plot stays in mV on the paper grid.
+    in_mv = Preprocess(fs=prep.fs, length=prep.length, normalise=None)
+    x = build_augmentation(DEMO_AUGMENT)(in_mv(first), np.random.default_rng(0), 1.0)
+    plot_ecg(ECGRecord(signal=x, fs=prep.fs, leads=prep.leads, record_id=f"{first.record_id} augmented",
+                       metadata=first.metadata), plots["augmented"])
 
     metrics = {"records": len(cohort), "patients": int(cohort.index["patient_id"].nunique()),
                "store_records_ok": report.n_ok, "store_build_s": round(build_s, 3),

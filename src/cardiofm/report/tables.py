@@ -8,9 +8,12 @@ from rich.console import Console
 from rich.table import Table
 
 
-def print_summary(summary: dict[str, Any], console: Console | None = None, max_skipped: int = 20) -> None:
+def print_summary(summary: dict[str, Any], console: Console | None = None, max_skipped: int = 20,
+                  max_labels: int = 6) -> None:
     """Print what ``Cohort.summary()`` returns: counts, folds, labels per task, skipped files."""
     con = console or Console()
+    if not con.is_terminal:  # piped or captured output: do not wrap at 80 columns
+        con = Console(width=160)
     con.print(f"[bold]{summary.get('source')}[/bold] at {summary.get('root')}: "
               f"{summary['records']} records, {summary['patients']} patients")
     notes = summary.get("notes") or {}
@@ -24,14 +27,17 @@ def print_summary(summary: dict[str, Any], console: Console | None = None, max_s
         con.print(t)
     if summary.get("splits"):
         con.print("splits: " + ", ".join(f"{k} {v}" for k, v in summary["splits"].items()))
-    for task, info in (summary.get("tasks") or {}).items():
-        counts = info["counts"]
-        t = Table(title=f"task {task}: {info['n_labels']} labels, {info.get('records_labelled', '?')} "
-                        "records with at least one")
-        t.add_column("label")
-        t.add_column("records", justify="right")
-        for code, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-            t.add_row(code, str(n))
+    tasks = summary.get("tasks") or {}
+    if tasks:
+        t = Table(title="labels per task (all counts: --json)")
+        for col, just in (("task", "left"), ("vocab", "right"), ("labelled records", "right"),
+                          ("labels present", "right"), ("most frequent", "left")):
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
+        for task, info in tasks.items():
+            counts = sorted(((n, c) for c, n in info["counts"].items() if n), reverse=True)
+            top = ", ".join(f"{c} {n}" for n, c in counts[:max_labels])
+            t.add_row(task, str(info["n_labels"]), str(info.get("records_labelled", "?")), str(len(counts)),
+                      top + (" ..." if len(counts) > max_labels else ""))
         con.print(t)
     skipped = summary.get("skipped", {})
     if skipped.get("count"):
