@@ -55,3 +55,32 @@ def test_build_then_plot(tmp_path):
     r = run("data", "plot", "--source", "ptbxl", "--root", str(PTBXL), "--record", "13",
             "--out", str(tmp_path / "ecg13.pdf"))
     assert r.returncode == 0, r.stderr and (tmp_path / "ecg13.pdf").exists()
+
+
+def test_parse_source_options():
+    import pytest
+
+    from cardiofm.cli.data import parse_options
+    from cardiofm.errors import ConfigError
+
+    got = parse_options(["labels=meta.csv", "folds=5", "label_columns=AF,LBBB", "val_folds=9", "validate=true",
+                         "fs=250.5"])
+    assert got == {"labels": "meta.csv", "folds": 5, "label_columns": ["AF", "LBBB"], "val_folds": [9],
+                   "validate": True, "fs": 250.5}
+    with pytest.raises(ConfigError):
+        parse_options(["novalue"])
+
+
+def test_folder_source_with_options(tmp_path):
+    import numpy as np
+
+    for i in range(6):
+        np.save(tmp_path / f"r{i}.npy", np.random.default_rng(i).normal(size=(12, 500)).astype(np.float32))
+    rows = "\n".join(f"r{i}.npy,p{i},250,{'AF' if i % 2 else 'NORM'}" for i in range(6))
+    (tmp_path / "meta.csv").write_text("file,patient_id,fs,labels\n" + rows + "\n")
+    r = run("data", "info", "--source", "folder", "--root", str(tmp_path), "--opt", "labels=meta.csv",
+            "--opt", "folds=3", "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["records"] == 6 and s["tasks"]["labels"]["counts"] == {"AF": 3, "NORM": 3}
+    assert sum(s["folds"].values()) == 6 and len(s["folds"]) == 3

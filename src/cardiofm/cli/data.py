@@ -4,20 +4,59 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from cardiofm.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cardiofm.data.cohort import Cohort
 
 data_app = typer.Typer(help="Inspect data sources, build stores, plot records.", no_args_is_help=True)
 
 SOURCE_HELP = "Source layout: ptbxl, cinc, mimic or folder (own data)."
 
 
-def _open(source: str, root: Path, fs: float | None, validate: bool, workers: int):  # noqa: ANN202
+OPT_HELP = "Source option KEY=VALUE, repeatable (e.g. labels=meta.csv, folds=5, label_columns=AF,LBBB)."
+
+
+def parse_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``["labels=x.csv", "folds=5", "label_columns=AF,LBBB"]`` -> typed keyword arguments."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--opt takes KEY=VALUE, got {pair!r}")
+        key, value = key.strip(), value.strip()
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        if key.endswith("_columns"):
+            out[key] = items
+            continue
+        if key.endswith("_folds"):
+            try:
+                out[key] = [int(v) for v in items]
+            except ValueError:
+                raise ConfigError(f"--opt {key} takes comma-separated fold numbers, got {value!r}") from None
+            continue
+        for cast in (int, float):
+            try:
+                out[key] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            out[key] = {"true": True, "false": False}.get(value.lower(), value)
+    return out
+
+
+def _open(source: str, root: Path, fs: float | None, validate: bool, workers: int,
+          options: list[str] | None = None) -> Cohort:
     from cardiofm.data.sources import open_cohort
 
-    opts = {"fs": int(fs)} if (fs is not None and source == "ptbxl") else ({"fs": fs} if fs else {})
+    opts = parse_options(options)
+    if fs is not None:
+        opts["fs"] = int(fs) if source == "ptbxl" else fs
     cohort = open_cohort(source, root, **opts)
     return cohort.validate(workers=workers) if validate else cohort
 
@@ -27,9 +66,10 @@ def info(source: str = typer.Option(..., help=SOURCE_HELP), root: Path = typer.O
          fs: float = typer.Option(None, help="Sampling rate to use/expect (PTB-XL: 100 or 500)."),
          validate: bool = typer.Option(True, help="Read every signal once and report unreadable ones."),
          workers: int = typer.Option(4, help="Threads used to validate."),
+         opt: list[str] = typer.Option(None, "--opt", help=OPT_HELP),
          as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
     """Records, patients, folds, label counts per task and skipped files (with reasons)."""
-    summary = _open(source, root, fs, validate, workers).summary()
+    summary = _open(source, root, fs, validate, workers, opt).summary()
     if as_json:
         typer.echo(json.dumps(summary, indent=1, default=str))
         return
@@ -62,6 +102,7 @@ def build(source: str = typer.Option(..., help=SOURCE_HELP), root: Path = typer.
           normalise: str = typer.Option("zscore", help="'zscore' (per lead) or 'none'."),
           chunk_size: int = typer.Option(256, help="Records per chunk file."),
           workers: int = typer.Option(1, help="Worker processes."),
+          opt: list[str] = typer.Option(None, "--opt", help=OPT_HELP),
           progress: bool = typer.Option(True, help="Show a progress bar.")) -> None:
     """Preprocess a source into a chunked, memory-mappable store (resumable)."""
     from cardiofm.data.store import build_store
@@ -69,7 +110,7 @@ def build(source: str = typer.Option(..., help=SOURCE_HELP), root: Path = typer.
 
     prep = Preprocess(fs=fs, length=int(round(seconds * fs)), leads=tuple(x.strip() for x in leads.split(",")),
                       band=parse_band(band), normalise=None if normalise.lower() == "none" else normalise)
-    cohort = _open(source, root, source_fs, validate=False, workers=1)
+    cohort = _open(source, root, source_fs, validate=False, workers=1, options=opt)
     rep = build_store(cohort, out, prep, chunk_size=chunk_size, workers=workers, progress=progress)
     typer.echo(f"store {rep.path}: {rep.n_ok}/{rep.n_records} records ok, {rep.chunks_built} chunk(s) built, "
                f"{rep.chunks_reused} reused")

@@ -54,10 +54,11 @@ class BuildReport:
 def cohort_fingerprint(cohort: Cohort) -> str:
     """SHA-1 over what identifies the input: record ids, paths, readers, rates and file sizes."""
     h = hashlib.sha1()
-    for i in range(len(cohort)):
-        row = cohort.index.iloc[i]
-        sizes = [os.path.getsize(f) if f.exists() else -1 for f in source_files(cohort.path_of(i))]
-        h.update(f"{row['record_id']}|{row['path']}|{row['reader']}|{row['fs']}|{sizes}\n".encode())
+    idx = cohort.index
+    for i, (rid, rel, reader, fs) in enumerate(zip(idx["record_id"], idx["path"], idx["reader"], idx["fs"],
+                                                   strict=True)):
+        sizes = [os.path.getsize(f) for f in source_files(cohort.path_of(i))]
+        h.update(f"{rid}|{rel}|{reader}|{fs}|{sizes}\n".encode())
     return h.hexdigest()
 
 

@@ -49,7 +49,7 @@ class StoreDataset(Dataset):
             self.label_codes = list(ls.codes)
         self.rows = np.flatnonzero(mask)
         self.lead_idx = self._lead_index(leads)
-        self.augment = build_augmentation(augment) if isinstance(augment, list) else augment
+        self.augment = build_augmentation(augment, fs=self.store.fs) if isinstance(augment, list) else augment
         self.seed = seed
         self.return_original = return_original
         self._epoch = mp.Value("i", 0, lock=False)
@@ -81,17 +81,20 @@ class StoreDataset(Dataset):
         return len(self.rows)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        x = self.store[int(self.rows[i])]
-        x = np.array(x if self.lead_idx is None else x[self.lead_idx], dtype=np.float32)
+        view = self.store[int(self.rows[i])]  # read-only memmap view
+        if self.lead_idx is not None:
+            view = view[self.lead_idx]
         item: dict[str, Any] = {"index": i}
-        if self.augment is not None:
+        if self.augment is not None:  # augmentations never write into their input: no copy needed
             rng = np.random.default_rng((self.seed, self._epoch.value, i))
-            xa = np.ascontiguousarray(self.augment(x, rng, self._strength.value), dtype=np.float32)
+            xa = np.ascontiguousarray(self.augment(view, rng, self._strength.value), dtype=np.float32)
+            if not xa.flags.writeable:
+                xa = xa.copy()
             item["x"] = torch.from_numpy(xa)
             if self.return_original:
-                item["x_orig"] = torch.from_numpy(x)
+                item["x_orig"] = torch.from_numpy(np.array(view, dtype=np.float32))
         else:
-            item["x"] = torch.from_numpy(x)
+            item["x"] = torch.from_numpy(np.array(view, dtype=np.float32))
         if self.labels is not None:
             item["y"] = torch.from_numpy(self.labels[i])
         return item
