@@ -194,3 +194,16 @@ def test_cosine_strength():
     assert cosine_strength(0, E, low=0.0, high=2.0) == pytest.approx(2.0)
     with pytest.raises(ConfigError):
         cosine_strength(0, 0)
+
+
+def test_fast_white_noise_is_standard_normal_and_seeded():
+    from cardiofm.data.augment import fast_white_noise
+
+    a = fast_white_noise((12, 5000), np.random.default_rng(1))
+    b = fast_white_noise((12, 5000), np.random.default_rng(1))
+    assert a.shape == (12, 5000) and a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+    assert abs(a.mean()) < 0.03 and abs(a.std() - 1) < 0.03
+    # leads are different windows: near-zero cross-correlation
+    c = np.corrcoef(a)
+    assert np.abs(c[np.triu_indices(12, 1)]).max() < 0.1

@@ -177,3 +177,14 @@ def test_preprocess_config_errors(kw):
 def test_preprocess_from_dict_rejects_unknown_keys():
     with pytest.raises(ConfigError, match="bandwidth"):
         Preprocess.from_dict({"fs": 500.0, "bandwidth": 3})
+
+
+@pytest.mark.parametrize("shape,fs", [((12, 5000), 500.0), ((2, 3, 700), 100.0), ((40,), 100.0)])
+def test_bandpass_equals_scipy_sosfiltfilt(shape, fs):
+    from scipy import signal as sps
+
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    sos = sps.butter(5, [0.67, 40.0], btype="bandpass", fs=fs, output="sos")
+    pad = min(3 * (2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum())), shape[-1] - 1)
+    ref = sps.sosfiltfilt(sos, x.astype(np.float64), axis=-1, padlen=pad)
+    np.testing.assert_allclose(bandpass(x, fs), ref.astype(np.float32), rtol=1e-6, atol=1e-6)

@@ -53,12 +53,22 @@ def resample(x: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
     ratio = Fraction(fs_out / fs_in).limit_denominator(1000)
     # padtype="line" removes the first-to-last trend before filtering, so a baseline offset
     # does not ring at the edges the way zero padding would.
-    y = sps.resample_poly(x.astype(np.float64), ratio.numerator, ratio.denominator, axis=-1, padtype="line")
+    up, down = ratio.numerator, ratio.denominator
+    y = sps.resample_poly(x.astype(np.float64), up, down, axis=-1, padtype="line", window=_poly_fir(up, down))
     if y.shape[-1] > n_out:
         y = y[..., :n_out]
     elif y.shape[-1] < n_out:
         y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, n_out - y.shape[-1])], mode="edge")
     return np.ascontiguousarray(y, dtype=np.float32)
+
+
+@lru_cache(maxsize=64)
+def _poly_fir(up: int, down: int) -> np.ndarray:
+    """resample_poly's default anti-aliasing FIR (Kaiser, beta 5), designed once per ratio."""
+    max_rate = max(up, down)
+    h = sps.firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
+    h.setflags(write=False)
+    return h
 
 
 @lru_cache(maxsize=64)
@@ -100,8 +110,32 @@ def bandpass(x: np.ndarray, fs: float, low: float | None = 0.67, high: float | N
     # scipy's default padlen for sosfiltfilt; it must stay below the signal length.
     zeros = min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
     padlen = min(3 * (2 * len(sos) + 1 - zeros), n - 1)
-    y = sps.sosfiltfilt(sos, x.astype(np.float64), axis=-1, padlen=padlen)
+    y = _sosfiltfilt(sos, x.astype(np.float64), padlen)
     return np.ascontiguousarray(y, dtype=np.float32)
+
+
+@lru_cache(maxsize=64)
+def _sos_zi(sos_bytes: bytes, n_sections: int) -> np.ndarray:
+    sos = np.frombuffer(sos_bytes, dtype=np.float64).reshape(n_sections, 6)
+    return sps.sosfilt_zi(sos)
+
+
+def _sosfiltfilt(sos: np.ndarray, x: np.ndarray, padlen: int) -> np.ndarray:
+    """``scipy.signal.sosfiltfilt`` (odd extension, steady-state initial conditions) along the last
+    axis, with the initial-condition solve cached per filter: it costs as much as the filtering."""
+    if padlen > 0:
+        left = 2 * x[..., :1] - x[..., padlen:0:-1]
+        right = 2 * x[..., -1:] - x[..., -2:-padlen - 2:-1]
+        ext = np.concatenate([left, x, right], axis=-1)
+    else:
+        ext = x
+    zi = _sos_zi(np.ascontiguousarray(sos, dtype=np.float64).tobytes(), len(sos))
+    zi = zi.reshape((len(sos),) + (1,) * (x.ndim - 1) + (2,))
+    y, _ = sps.sosfilt(sos, ext, axis=-1, zi=zi * ext[..., :1])
+    y = y[..., ::-1]
+    y, _ = sps.sosfilt(sos, y, axis=-1, zi=zi * y[..., :1])
+    y = y[..., ::-1]
+    return y[..., padlen:y.shape[-1] - padlen] if padlen > 0 else y
 
 
 def zscore(x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
