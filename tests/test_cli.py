@@ -84,3 +84,25 @@ def test_folder_source_with_options(tmp_path):
     s = json.loads(r.stdout)
     assert s["records"] == 6 and s["tasks"]["labels"]["counts"] == {"AF": 3, "NORM": 3}
     assert sum(s["folds"].values()) == 6 and len(s["folds"]) == 3
+
+
+def test_folder_mixing_good_and_malformed_reports_skips(tmp_path):
+    import numpy as np
+
+    rec = tmp_path / "good"
+    for ext in (".hea", ".dat"):
+        shutil.copy(str(RECORD_1) + ext, tmp_path / ("good" + ext))
+    (tmp_path / "good.hea").write_text((tmp_path / "good.hea").read_text().replace("00001_lr", "good"))
+    shutil.copy(tmp_path / "good.hea", tmp_path / "cut.hea")
+    (tmp_path / "cut.hea").write_text((tmp_path / "good.hea").read_text().replace("good", "cut"))
+    (tmp_path / "cut.dat").write_bytes((tmp_path / "good.dat").read_bytes()[:3000])
+    (tmp_path / "junk.hea").write_text("this is not a header\n")
+    np.save(tmp_path / "nan.npy", np.full((12, 1000), np.nan, dtype=np.float32))
+    (tmp_path / "labels.csv").write_text("file,fs\ngood.hea,\ncut.hea,\njunk.hea,\nnan.npy,100\nghost.hea,\n")
+    r = run("data", "info", "--source", "folder", "--root", str(tmp_path), "--opt", "folds=0")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    assert "1 records" in r.stdout and "4 file(s) skipped" in r.stdout
+    for why in ("truncated", "NaN", "missing"):
+        assert why in r.stdout, (why, r.stdout)
+    assert rec.with_suffix(".hea").exists()

@@ -130,3 +130,12 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path, workers):
     rep = build_store(Cohort.read(cdir), out, prep, chunk_size=2, progress=False)
     assert rep.chunks_reused >= done_before - 2 and rep.chunks_built + rep.chunks_reused == 60
     assert _files(out) == _files(tmp_path / "ref")
+
+
+def test_record_missing_a_lead_is_a_counted_skip(tmp_path):
+    cohort = npy_cohort(tmp_path / "data", 6)
+    np.save(tmp_path / "data/r0002.npy", np.zeros((3, 2000), dtype=np.float32))
+    cohort.index.loc[2, "leads"] = "I,II,V1"
+    rep = build_store(cohort, tmp_path / "s", PREP, chunk_size=4, progress=False)
+    assert rep.n_ok == 5 and rep.failures[0][0] == "r0002"
+    assert "lead(s) III, aVR" in rep.failures[0][1] and "r0002.npy" in rep.failures[0][1]

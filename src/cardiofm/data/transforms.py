@@ -148,21 +148,21 @@ def zscore(x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def select_leads(x: np.ndarray, leads_in: Sequence[str], leads_out: Sequence[str]) -> np.ndarray:
+def select_leads(x: np.ndarray, leads_in: Sequence[str], leads_out: Sequence[str],
+                 where: object = "<signal>") -> np.ndarray:
     """Rows of ``x`` (axis -2) for ``leads_out``, in that order; names in any spelling (``"avr"``).
 
-    Raises :class:`LeadError` when a wanted lead is not among ``leads_in``.
+    Raises :class:`LeadError` (naming ``where``, e.g. the file) when a wanted lead is not among ``leads_in``.
     """
     x = np.asarray(x, dtype=np.float32)
-    have = normalise_lead_names(leads_in, path="<select_leads>")
+    have = normalise_lead_names(leads_in, path=where)
     if x.ndim < 2 or x.shape[-2] != len(have):
-        raise LeadError("<select_leads>", f"signal of shape {x.shape} does not have {len(have)} leads "
-                                          f"({', '.join(have)}) on axis -2")
+        raise LeadError(where, f"signal of shape {x.shape} does not have {len(have)} leads "
+                               f"({', '.join(have)}) on axis -2")
     want = [normalise_lead_name(n) for n in leads_out]
     missing = [n for n in want if n not in have]
     if missing:
-        raise LeadError("<select_leads>",
-                        f"lead(s) {', '.join(missing)} missing; signal has {', '.join(have)}")
+        raise LeadError(where, f"lead(s) {', '.join(missing)} missing; the recording has {', '.join(have)}")
     return np.ascontiguousarray(x[..., [have.index(n) for n in want], :])
 
 
@@ -313,7 +313,7 @@ class Preprocess:
 
     def __call__(self, record: ECGRecord, rng: np.random.Generator | None = None) -> np.ndarray:
         """Preprocess one record; returns float32 ``(len(leads), length)``."""
-        x = select_leads(record.signal, record.leads, self.leads)
+        x = select_leads(record.signal, record.leads, self.leads, where=record.path or record.record_id)
         x = resample(x, record.fs, self.fs)
         if self.band is not None:
             x = bandpass(x, self.fs, self.band[0], self.band[1], order=self.filter_order)
