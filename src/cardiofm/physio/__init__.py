@@ -1,0 +1,1 @@
+"""Physiology: McSharry's ECG model (NumPy and torch), 12-lead projection, delineation."""
