@@ -1,0 +1,94 @@
+"""The synthetic cohort written by ``cardiofm data synth`` (see :mod:`cardiofm.synth`).
+
+Layout::
+
+    cohort.json      generator settings (seed, n, fs, duration) and the condition vocabulary
+    index.csv        one row per record: ids, path, fs, n_samples, ``conditions`` ("AFIB;1AVB"),
+                     report, metadata (age, sex, SCORE2 inputs, phenotype blocks, stenosis grades,
+                     outcome, EHR codes), recording noise, ground truth (``true_*``), ``fold``
+    records/*.hea|dat  WFDB format 16, 12 leads, mV
+
+Label tasks: ``conditions`` (every code of the vocabulary, with its English description) and
+``superdiagnostic`` (the PTB-XL superclasses NORM/MI/STTC/CD/HYP that the conditions map to).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cardiofm.data.cohort import Cohort, LabelSet, Skip, assign_patient_folds
+from cardiofm.data.sources.base import Source, register_source
+from cardiofm.data.splits import folds_to_splits
+from cardiofm.errors import SourceError
+
+SUPERCLASSES = ("CD", "HYP", "MI", "NORM", "STTC")
+SUPERCLASS_NAMES = {"NORM": "normal ECG", "MI": "myocardial infarction", "STTC": "ST/T change",
+                    "CD": "conduction disturbance", "HYP": "hypertrophy"}
+
+
+def split_codes(value: Any, sep: str = ";") -> list[str]:
+    """``"AFIB;1AVB"`` -> ``["AFIB", "1AVB"]``; NaN or empty -> ``[]``."""
+    if not isinstance(value, str) or not value.strip():
+        return []
+    return [c.strip() for c in value.split(sep) if c.strip()]
+
+
+def condition_labels(conditions: list[list[str]], vocabulary: dict[str, dict[str, Any]]) -> dict[str, LabelSet]:
+    """Multi-hot ``conditions`` and ``superdiagnostic`` label sets for per-record code lists."""
+    codes = list(vocabulary)
+    col = {c: j for j, c in enumerate(codes)}
+    m = np.zeros((len(conditions), len(codes)), dtype=np.uint8)
+    sup = np.zeros((len(conditions), len(SUPERCLASSES)), dtype=np.uint8)
+    for i, conds in enumerate(conditions):
+        for c in conds:
+            if c not in col:
+                raise SourceError(f"record {i}: condition {c!r} is not in the cohort's vocabulary")
+            m[i, col[c]] = 1
+            s = vocabulary[c].get("superclass")
+            if s in SUPERCLASSES:
+                sup[i, SUPERCLASSES.index(s)] = 1
+    return {"conditions": LabelSet("conditions", codes, [str(vocabulary[c].get("en", c)) for c in codes], m),
+            "superdiagnostic": LabelSet("superdiagnostic", list(SUPERCLASSES),
+                                        [SUPERCLASS_NAMES[s] for s in SUPERCLASSES], sup)}
+
+
+@register_source("synthetic")
+class Synthetic(Source):
+    """A cohort made by ``cardiofm data synth`` (WFDB records + ``index.csv`` + ``cohort.json``)."""
+
+    description = "synthetic 12-lead cohort with known ground truth (cardiofm data synth)"
+
+    def scan(self, root: Path, *, folds: int = 10, seed: int = 0, **options: Any) -> Cohort:
+        meta_path, index_path = root / "cohort.json", root / "index.csv"
+        if not meta_path.exists() or not index_path.exists():
+            raise SourceError(f"{root}: no cohort.json/index.csv; make one with `cardiofm data synth --out {root}`")
+        try:
+            meta = json.loads(meta_path.read_text())
+            table = pd.read_csv(index_path, dtype={"record_id": str, "patient_id": str})
+        except (OSError, ValueError) as exc:
+            raise SourceError(f"{root}: cohort.json/index.csv unreadable ({exc})") from None
+        missing_cols = {"record_id", "patient_id", "path", "fs", "n_samples", "conditions"} - set(table.columns)
+        if missing_cols:
+            raise SourceError(f"{index_path}: missing column(s) {', '.join(sorted(missing_cols))}")
+        present = np.array([os.path.exists(root / f"{p}.hea") and os.path.exists(root / f"{p}.dat")
+                            for p in table["path"]], dtype=bool)
+        skipped = [Skip(str(root / p), "listed in index.csv but its .hea/.dat is missing")
+                   for p in table.loc[~present, "path"]]
+        table = table[present].reset_index(drop=True)
+        table["reader"] = "wfdb"
+        conds = [split_codes(v) for v in table["conditions"]]
+        tasks = condition_labels(conds, meta.get("vocabulary", {}))
+        notes = {"generator": meta.get("generator"), "seed": meta.get("seed"), "listed_missing": int((~present).sum())}
+        cohort = Cohort(table, tasks, "synthetic", str(root), skipped, notes)
+        if "fold" in table and table["fold"].notna().all() and len(table):
+            k = int(table["fold"].max())
+            cohort.index["split"] = folds_to_splits(table["fold"].astype(int), [k - 1], [k])
+            cohort.check_leakage()
+            return cohort
+        return assign_patient_folds(cohort, int(folds or 0), seed=seed, task="conditions")
