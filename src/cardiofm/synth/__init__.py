@@ -1,0 +1,1 @@
+"""Synthetic cohort: patients, conditions, waveforms, reports, outcomes and recording noise."""
