@@ -97,7 +97,9 @@ def simulate_12lead(duration_s: float, fs: float, hr_mean: float = 60.0, hr_std:
                     params: DipoleParams | None = None, rotation_deg: Sequence[float] = (0.0, 0.0, 0.0),
                     rng: np.random.Generator | int | None = None, *, theta0: float | None = None,
                     rr: np.ndarray | None = None, gain: float = 1.0, limb_gain: float = 1.0,
-                    precordial_gain: float | Sequence[float] = 1.0, record_id: str = "synthetic") -> ECGRecord:
+                    precordial_gain: float | Sequence[float] = 1.0, record_id: str = "synthetic",
+                    extra_dipole: np.ndarray | None = None, beat_params: dict[int, DipoleParams] | None = None,
+                    ) -> ECGRecord:
     """A noise-free synthetic 12-lead ECG (float32 mV, ``LEADS_12``) with its ground truth.
 
     RR intervals from McSharry's RR process (ECGSYN's LF/HF defaults) unless ``rr`` is given; phase
@@ -109,6 +111,11 @@ def simulate_12lead(duration_s: float, fs: float, hr_mean: float = 60.0, hr_std:
     record), ``r_peaks`` (samples where the phase crosses 0, the R-wave centre), ``intervals`` (PR,
     QRS, QT, RR in ms at ``hr_mean``, from :meth:`DipoleParams.intervals`), ``hr_mean``, ``hr_std``,
     ``rotation_deg``, ``theta0``.
+
+    ``extra_dipole`` ``(3, n)`` (mV) is added to the heart's dipole before rotation and projection (e.g.
+    atrial fibrillatory waves), so the lead identities still hold. ``beat_params`` maps beat numbers
+    (0 = the beat in progress at the first sample) to other parameters for those beats only (e.g.
+    ectopic beats); beats change at phase +-pi, in diastole.
     """
     n = int(round(duration_s * fs))
     if n < 2:
@@ -122,7 +129,16 @@ def simulate_12lead(duration_s: float, fs: float, hr_mean: float = 60.0, hr_std:
         rr = rr_process(n_beats, hr_mean, hr_std, rng=rng)
     rr = np.asarray(rr, dtype=np.float64)
     theta = phase_from_rr(rr, fs, n, theta0)
-    xyz = params.dipole(theta, hr_mean) * gain
+    xyz = params.dipole(theta, hr_mean)
+    if beat_params:
+        beat = np.concatenate([[0], np.cumsum(np.diff(theta) < -math.pi)])
+        for k, other in beat_params.items():
+            mask = beat == k
+            if mask.any():
+                xyz[:, mask] = other.dipole(theta[mask], hr_mean)
+    if extra_dipole is not None:
+        xyz = xyz + np.asarray(extra_dipole, dtype=np.float64)
+    xyz = xyz * gain
     xyz = rotation_matrix(rotation_deg) @ xyz
     signal = project(xyz, limb_gain=limb_gain, precordial_gain=precordial_gain).astype(np.float32)
     r_peaks = beat_onsets(theta, 0.0)
