@@ -106,3 +106,17 @@ def test_folder_mixing_good_and_malformed_reports_skips(tmp_path):
     for why in ("truncated", "NaN", "missing"):
         assert why in r.stdout, (why, r.stdout)
     assert rec.with_suffix(".hea").exists()
+
+
+def test_synth_then_info_shows_labels_and_identities(tmp_path):
+    out = tmp_path / "synth-check"
+    r = run("data", "synth", "--n", "40", "--seed", "0", "--out", str(out), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    r = run("data", "info", "--source", "synthetic", "--root", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["records"] == 40 and s["tasks"]["conditions"]["n_labels"] == 22
+    assert sum(s["tasks"]["superdiagnostic"]["counts"].values()) > 0
+    assert s["lead_identities"]["records_checked"] == 40 and s["lead_identities"]["max_residual_mv"] <= 1e-6
+    r = run("data", "synth", "--n", "5", "--fs", "250", "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "must be 100 or 500" in r.stderr

@@ -149,18 +149,27 @@ class Cohort:
         return (self.load(i) for i in range(len(self)))
 
     def validate(self, workers: int = 4) -> Cohort:
-        """Read every signal once; rows that fail move to ``skipped`` with the reason."""
-        def check(i: int) -> str | None:
+        """Read every signal once; rows that fail move to ``skipped`` with the reason.
+
+        Also records each record's largest violation of Einthoven's and Goldberger's identities
+        (column ``lead_identity_mv``, NaN without the six limb leads), summarised by :meth:`summary`.
+        """
+        from cardiofm.physio.leads import identity_residual
+
+        def check(i: int) -> tuple[str | None, float]:
             try:
-                self.load(i)
+                rec = self.load(i)
             except CardiofmError as exc:
-                return str(exc)
-            return None
+                return str(exc), float("nan")
+            return None, identity_residual(rec.signal, rec.leads)
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            errors = list(pool.map(check, range(len(self))))
+            results = list(pool.map(check, range(len(self))))
+        errors = [e for e, _ in results]
         bad = np.array([e is not None for e in errors], dtype=bool)
-        out = self.subset(~bad)
+        checked = self.subset(np.arange(len(self)))
+        checked.index["lead_identity_mv"] = [r for _, r in results]
+        out = checked.subset(~bad)
         out.skipped = self.skipped + [Skip(str(self.path_of(i)), errors[i] or "") for i in np.flatnonzero(bad)]
         return out
 
@@ -178,6 +187,11 @@ class Cohort:
         out["fs"] = {str(k): int(v) for k, v in idx["fs"].value_counts().sort_index().items()}
         out["tasks"] = {name: {"n_labels": len(ls.codes), "records_labelled": int(ls.labelled().sum()),
                                "counts": ls.counts()} for name, ls in self.tasks.items()}
+        if "lead_identity_mv" in idx and idx["lead_identity_mv"].notna().any():
+            res = idx["lead_identity_mv"].dropna()
+            out["lead_identities"] = {"records_checked": int(len(res)), "max_residual_mv": float(res.max()),
+                                      "median_residual_mv": float(res.median()),
+                                      "records_over_0.01_mv": int((res > 0.01).sum())}
         out["notes"] = self.notes
         out["skipped"] = {"count": len(self.skipped), "files": [asdict(s) for s in self.skipped]}
         return out

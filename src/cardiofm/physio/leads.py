@@ -147,3 +147,16 @@ def simulate_12lead(duration_s: float, fs: float, hr_mean: float = 60.0, hr_std:
             "intervals": params.intervals(hr_mean).as_dict(), "hr_mean": float(hr_mean),
             "hr_std": float(hr_std), "rotation_deg": tuple(float(v) for v in rotation_deg), "theta0": theta0}
     return ECGRecord(signal=signal, fs=fs, leads=LEADS_12, record_id=record_id, metadata=meta)
+
+
+def identity_residual(signal: np.ndarray, leads: Sequence[str] = LEADS_12) -> float:
+    """Largest violation (mV) of Einthoven (I - II + III = 0) and Goldberger's three identities.
+
+    NaN when one of the six limb leads is missing.
+    """
+    names = list(leads)
+    if not all(n in names for n in LEADS_12[:6]):
+        return float("nan")
+    i, ii, iii, avr, avl, avf = (np.asarray(signal[names.index(n)], dtype=np.float64) for n in LEADS_12[:6])
+    return float(max(np.abs(i - ii + iii).max(), np.abs(avr + (i + ii) / 2).max(),
+                     np.abs(avl - (i - ii / 2)).max(), np.abs(avf - (ii - i / 2)).max()))

@@ -39,6 +39,11 @@ def print_summary(summary: dict[str, Any], console: Console | None = None, max_s
             t.add_row(task, str(info["n_labels"]), str(info.get("records_labelled", "?")), str(len(counts)),
                       top + (" ..." if len(counts) > max_labels else ""))
         con.print(t)
+    li = summary.get("lead_identities")
+    if li:
+        con.print(f"lead identities (Einthoven, Goldberger) over {li['records_checked']} records: max residual "
+                  f"{li['max_residual_mv']:.2g} mV, median {li['median_residual_mv']:.2g} mV, "
+                  f"{li['records_over_0.01_mv']} record(s) above 0.01 mV")
     skipped = summary.get("skipped", {})
     if skipped.get("count"):
         con.print(f"[yellow]{skipped['count']} file(s) skipped:[/yellow]")
