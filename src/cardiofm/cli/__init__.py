@@ -16,11 +16,13 @@ app.add_typer(data_app, name="data")
 
 @app.command()
 def demo(out: str = typer.Option("runs/demo", help="Run directory for the demo's outputs."),
-         workers: int = typer.Option(1, help="Processes used to build the store.")) -> None:
-    """Run the end-to-end demo on the data shipped with cardiofm."""
+         workers: int = typer.Option(2, help="Worker processes (cohort generation, store build)."),
+         n: int = typer.Option(200, "--n", help="Synthetic records to generate."),
+         seed: int = typer.Option(0, help="Random seed.")) -> None:
+    """Run the end-to-end demo on generated data and the PTB-XL sample shipped with cardiofm."""
     from cardiofm.demo import run_demo
 
-    run_demo(out, workers=workers)
+    run_demo(out, workers=workers, n_synthetic=n, seed=seed)
 
 
 def main() -> None:
