@@ -170,21 +170,26 @@ class Intervals:
         return {"pr_ms": self.pr_ms, "qrs_ms": self.qrs_ms, "qt_ms": self.qt_ms, "rr_ms": self.rr_ms}
 
 
-def counting_waves(height: np.ndarray) -> np.ndarray:
-    """Mask of the waves of a group that count for its edges: height above e^-2 of the tallest."""
+def counting_waves(height: np.ndarray, edge_k: float = EDGE_K) -> np.ndarray:
+    """Mask of the waves of a group that count for its edges: height above e^(-k^2/2) of the tallest."""
     h = np.abs(np.asarray(height, dtype=np.float64))
     top = h.max() if h.size else 0.0
-    return h > math.exp(-EDGE_K**2 / 2) * top if top > 0 else np.zeros(h.shape, dtype=bool)
+    return h > math.exp(-edge_k**2 / 2) * top if top > 0 else np.zeros(h.shape, dtype=bool)
 
 
-def group_edges(theta: np.ndarray, b: np.ndarray, height: np.ndarray) -> tuple[float, float]:
-    """(onset, offset) phase of a group of Gaussian waves with the given heights (see module docstring)."""
+def group_edges(theta: np.ndarray, b: np.ndarray, height: np.ndarray,
+                edge_k: float = EDGE_K) -> tuple[float, float]:
+    """(onset, offset) phase of a group of Gaussian waves with the given heights (see module docstring).
+
+    ``edge_k`` is k of the tallest wave: its edges are at theta -+ k*b, where it has fallen to
+    e^(-k^2/2) of its peak (2: the tangent rule, 13.5 %; 3: 1.1 %).
+    """
     h = np.abs(np.asarray(height, dtype=np.float64))
-    keep = counting_waves(h)
+    keep = counting_waves(h, edge_k)
     if not keep.any():
         return math.nan, math.nan
     top = h.max()
-    k = np.sqrt(np.maximum(EDGE_K**2 + 2 * np.log(np.where(keep, h, top) / top), 0.0))
+    k = np.sqrt(np.maximum(edge_k**2 + 2 * np.log(np.where(keep, h, top) / top), 0.0))
     return float(np.min((theta - k * b)[keep])), float(np.max((theta + k * b)[keep]))
 
 

@@ -128,7 +128,7 @@ def plan_waveform(conditions: list[str], rng: np.random.Generator, *, duration_s
     if "CLBBB" in codes:
         factor = rng.uniform(1.75, 2.1)
         dp.set_wave("Q", a=np.zeros(3))
-        dp.set_wave("R", a=_unit(X + 0.9 * Z + 0.4 * Y) * rng.uniform(1.3, 1.8))
+        dp.set_wave("R", a=_unit(X + 0.9 * Z + 0.4 * Y) * rng.uniform(2.0, 2.8))
         dp.set_wave("S", a=_unit(X + 1.1 * Z) * rng.uniform(0.5, 0.8))
         _wide_qrs(dp, factor)
         qrs_dir = _unit(dp.a[:, dp.wave_index("R")])
