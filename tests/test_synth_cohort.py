@@ -81,3 +81,21 @@ def test_lvh_raises_voltage_and_mi_adds_q_waves():
     assert sokolow[1] > 3.5 > sokolow[0]
     imi = rec(["SR", "IMI"])
     assert imi.lead("aVF").min() < normal.lead("aVF").min() - 0.2  # deep Q in the inferior leads
+
+
+def test_delineation_error_on_simulated_records_within_stated_bounds():
+    """Bounds from benchmarks/physio.py (200 records): bias HR ~0, PR ~-20, QRS ~+8, QT ~-21 ms."""
+    from cardiofm.physio.delineate import features
+
+    errs = {"hr": [], "pr": [], "qrs": [], "qt": []}
+    for seed in range(8):
+        rec, truth = render_record(["SR", "NORM"], 500.0, 10.0, np.random.default_rng(100 + seed))
+        f = features(rec)
+        assert f["complete"]
+        for k in errs:
+            errs[k].append(f[k] - truth[{"hr": "true_hr"}.get(k, f"true_{k}_ms")])
+    assert abs(np.mean(errs["hr"])) < 1.0
+    assert -35 <= np.mean(errs["pr"]) <= 0
+    assert 0 <= np.mean(errs["qrs"]) <= 15
+    assert -35 <= np.mean(errs["qt"]) <= -5
+    assert max(np.std(errs[k]) for k in ("pr", "qrs", "qt")) < 15
