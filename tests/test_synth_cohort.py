@@ -99,3 +99,34 @@ def test_delineation_error_on_simulated_records_within_stated_bounds():
     assert 0 <= np.mean(errs["qrs"]) <= 15
     assert -35 <= np.mean(errs["qt"]) <= -5
     assert max(np.std(errs[k]) for k in ("pr", "qrs", "qt")) < 15
+
+
+def test_every_record_has_its_parameters_and_truth(cohort_dir):
+    import json
+
+    idx = pd.read_csv(cohort_dir / "index.csv", dtype={"record_id": str})
+    row = idx.iloc[5]
+    t = json.loads((cohort_dir / row["truth_file"]).read_text())
+    assert t["record_id"] == row["record_id"] and ";".join(t["conditions"]) == row["conditions"]
+    assert np.array(t["parameters"]["dipole"]["a_mv"]).shape == (3, 6)
+    assert t["truth"]["true_qrs_ms"] == pytest.approx(row["true_qrs_ms"])
+    assert len(t["rr_s"]) >= 5
+    header = (cohort_dir / f"records/{row['record_id']}.hea").read_text()
+    assert "# age:" in header and "intervals" not in header
+
+
+@pytest.mark.parametrize("conds,check", [
+    (["SR", "1AVB"], lambda f: f["pr"] > 200),
+    (["SR", "CLBBB"], lambda f: f["qrs"] >= 120),
+    (["SR", "CRBBB"], lambda f: f["qrs"] >= 120),
+    (["SBRAD"], lambda f: f["hr"] < 60),
+    (["STACH"], lambda f: f["hr"] > 100),
+    (["NORM", "SR"], lambda f: f["qrs"] < 110 and 110 <= f["pr"] <= 200),
+])
+def test_conditions_move_measured_intervals(conds, check):
+    from cardiofm.physio.delineate import features
+
+    for seed in range(3):
+        rec, _ = render_record(conds, 500.0, 10.0, np.random.default_rng(seed))
+        f = features(rec)
+        assert check(f), (conds, seed, {k: f[k] for k in ("hr", "pr", "qrs", "qt")})

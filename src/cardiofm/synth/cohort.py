@@ -54,6 +54,7 @@ def render_record(conditions: list[str], fs: float, duration_s: float, rng: np.r
         "true_r_peaks": ";".join(str(int(p)) for p in rec.metadata["r_peaks"]),
     }
     truth.update(plan.truth)
+    rec.metadata["plan"] = plan
     if noise is not None:
         noisy, info = noise(rec.signal, rng)
         rec = rec.with_signal(noisy)
@@ -71,9 +72,35 @@ def _render_chunk(args: tuple[Path, list[dict[str, Any]], float, float, int, dic
         rng = np.random.default_rng((seed, int(row["number"])))
         rec, truth = render_record(row["conditions"], fs, duration_s, rng, age=row["age"], sex=row["sex"],
                                    record_id=row["record_id"], noise=noise)
+        plan = rec.metadata.pop("plan")
+        rr = rec.metadata.get("rr", [])
+        rec.metadata = {"age": row["age"], "sex": row["sex"], "conditions": ";".join(row["conditions"])}
         write_consistent(rec, out / "records", row["record_id"])
+        (out / "records" / f"{row['record_id']}.json").write_text(json.dumps(
+            {"record_id": row["record_id"], "conditions": row["conditions"], "truth": truth,
+             "rr_s": [round(float(v), 5) for v in rr], "parameters": plan_to_dict(plan)}, default=_json_default))
         results.append({"record_id": row["record_id"], **truth})
     return results
+
+
+def plan_to_dict(plan: Any) -> dict[str, Any]:
+    """The waveform parameters of a record (dipole waves, extra terms, rhythm), JSON-ready."""
+    dp = plan.dipole
+    return {"dipole": {"axes": ["X", "Y", "Z"], "waves": ["P", "Q", "R", "S", "Tp", "Tm"],
+                       "a_mv": dp.a.round(5).tolist(), "theta_rad_at_60bpm": dp.theta.round(5).tolist(),
+                       "b_rad_at_60bpm": dp.b.round(5).tolist(), "rate_exponent": dp.rate_exponent.tolist(),
+                       "extra": [{"label": t.label, "direction": t.direction.round(5).tolist(), "theta": t.theta,
+                                  "b": t.b, "amplitude": t.amplitude, "group": t.group} for t in dp.extra]},
+            "hr_mean": plan.hr_mean, "hr_std": plan.hr_std, "rotation_deg": list(plan.rotation_deg),
+            "gain": plan.gain, "af_amplitude_mv": plan.af_amplitude, "ectopic_beats": sorted(plan.ectopic)}
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
 
 
 def generate_cohort(n: int, out: str | Path, *, seed: int = 0, fs: float = 100.0, duration_s: float = 10.0,
@@ -113,6 +140,7 @@ def generate_cohort(n: int, out: str | Path, *, seed: int = 0, fs: float = 100.0
     for part in _progress(_map(jobs, workers), len(jobs), progress):
         truths.extend(part)
     index = index.merge(pd.DataFrame(truths), on="record_id", how="left")
+    index["truth_file"] = "records/" + index["record_id"] + ".json"
 
     vocab = vocabulary()
     y = np.array([[c in conds for c in vocab] for conds in conditions], dtype=bool)

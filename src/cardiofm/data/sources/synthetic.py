@@ -6,7 +6,9 @@ Layout::
     index.csv        one row per record: ids, path, fs, n_samples, ``conditions`` ("AFIB;1AVB"),
                      report, metadata (age, sex, SCORE2 inputs, phenotype blocks, stenosis grades,
                      outcome, EHR codes), recording noise, ground truth (``true_*``), ``fold``
-    records/*.hea|dat  WFDB format 16, 12 leads, mV
+    records/*.hea|dat  WFDB, 12 leads, 2000 adu/mV (limb-lead identities exact in the integers)
+    records/*.json     per-record ground truth: waveform parameters (dipole waves, extra terms,
+                       rotation, gain), RR intervals, true intervals, noise
 
 Label tasks: ``conditions`` (every code of the vocabulary, with its English description) and
 ``superdiagnostic`` (the PTB-XL superclasses NORM/MI/STTC/CD/HYP that the conditions map to).
