@@ -26,12 +26,11 @@ import pandas as pd
 
 from cardiofm.data.cohort import Cohort, LabelSet, Skip, assign_patient_folds
 from cardiofm.data.sources.base import Source, register_source
+from cardiofm.data.sources.ptbxl import SUPERCLASS_NAMES
 from cardiofm.data.splits import folds_to_splits
 from cardiofm.errors import SourceError
 
 SUPERCLASSES = ("CD", "HYP", "MI", "NORM", "STTC")
-SUPERCLASS_NAMES = {"NORM": "normal ECG", "MI": "myocardial infarction", "STTC": "ST/T change",
-                    "CD": "conduction disturbance", "HYP": "hypertrophy"}
 
 
 def split_codes(value: Any, sep: str = ";") -> list[str]:
