@@ -1,0 +1,1 @@
+"""Clinical evaluation: metrics over arrays with confidence intervals (no model knowledge)."""

@@ -1,0 +1,1 @@
+"""Encoder zoo: registry, create_model, safetensors save/load."""
