@@ -1,0 +1,1 @@
+"""Training objectives: one module per method (loss + LightningModule + config)."""
