@@ -6,12 +6,16 @@ import sys
 
 import typer
 
+from cardiofm.cli import run as run_cli
 from cardiofm.cli.data import data_app
 from cardiofm.errors import CardiofmError
 
 app = typer.Typer(help="cardiofm: clinically grounded ECG foundation models.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 app.add_typer(data_app, name="data")
+app.command()(run_cli.train)
+app.command()(run_cli.evaluate)
+app.command()(run_cli.predict)
 
 
 @app.command()

@@ -32,12 +32,18 @@ class Skip:
 
 @dataclass
 class LabelSet:
-    """The labels of one task: vocabulary (codes + human descriptions) and a multi-hot matrix."""
+    """The labels of one task: vocabulary (codes + human descriptions) and a multi-hot matrix.
+
+    ``complete`` marks a task whose every row is labelled, an all-zero row being a true negative
+    (e.g. "severe stenosis in RCA/LM/LAD/LCX"); otherwise (the PTB-XL benchmark rule) a row without
+    any label of the task does not count for it.
+    """
 
     task: str
     codes: list[str]
     descriptions: list[str]
     matrix: np.ndarray
+    complete: bool = False
 
     def __post_init__(self) -> None:
         self.matrix = np.asarray(self.matrix, dtype=np.uint8)
@@ -48,14 +54,16 @@ class LabelSet:
             raise LabelError(f"task {self.task}: {len(self.descriptions)} descriptions for {len(self.codes)} codes")
 
     def labelled(self) -> np.ndarray:
-        """Boolean mask of the rows that carry at least one label of this task."""
+        """Boolean mask of the rows that count for this task (all rows of a ``complete`` task)."""
+        if self.complete:
+            return np.ones(len(self.matrix), dtype=bool)
         return self.matrix.any(axis=1)
 
     def counts(self) -> dict[str, int]:
         return {c: int(n) for c, n in zip(self.codes, self.matrix.sum(0), strict=True)}
 
     def subset(self, rows: np.ndarray) -> LabelSet:
-        return LabelSet(self.task, list(self.codes), list(self.descriptions), self.matrix[rows])
+        return LabelSet(self.task, list(self.codes), list(self.descriptions), self.matrix[rows], self.complete)
 
     def describe(self, code: str) -> str:
         try:
@@ -204,7 +212,8 @@ class Cohort:
         np.savez_compressed(d / "labels.npz", **{k: v.matrix for k, v in self.tasks.items()})
         meta = {"source": self.source, "root": self.root, "notes": _jsonable(self.notes),
                 "skipped": [asdict(s) for s in self.skipped],
-                "tasks": {k: {"codes": v.codes, "descriptions": v.descriptions} for k, v in self.tasks.items()}}
+                "tasks": {k: {"codes": v.codes, "descriptions": v.descriptions, "complete": v.complete}
+                          for k, v in self.tasks.items()}}
         (d / "cohort.json").write_text(json.dumps(meta, indent=1))
         return d
 
@@ -217,7 +226,8 @@ class Cohort:
             mats = np.load(d / "labels.npz")
         except (OSError, ValueError) as exc:
             raise SourceError(f"{d}: not a saved cohort ({exc})") from None
-        tasks = {k: LabelSet(k, v["codes"], v["descriptions"], mats[k]) for k, v in meta["tasks"].items()}
+        tasks = {k: LabelSet(k, v["codes"], v["descriptions"], mats[k], bool(v.get("complete", False)))
+                 for k, v in meta["tasks"].items()}
         return cls(index, tasks, meta["source"], meta["root"], [Skip(**s) for s in meta["skipped"]],
                    meta["notes"])
 

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, Dataset
 from cardiofm.data.augment import build_augmentation, cosine_strength
 from cardiofm.data.record import normalise_lead_name
 from cardiofm.data.store import Store
-from cardiofm.errors import LeadError
+from cardiofm.errors import ConfigError, LeadError
 
 Augment = Callable[[np.ndarray, np.random.Generator, float], np.ndarray]
 
@@ -31,15 +31,23 @@ class StoreDataset(Dataset):
 
     ``return_original`` adds the un-augmented signal as ``"x_orig"`` (AnyECG feeds both views).
     ``labelled_only`` drops rows without any label of ``task`` (the PTB-XL benchmark rule).
+    ``rows`` (store row positions) selects the records instead of ``split``, e.g. one fold of a
+    cross-validation.
     """
 
     def __init__(self, store: Store | str | Path, *, split: str | None = None, task: str | None = None,
                  leads: Sequence[str] | None = None, augment: Augment | list[Any] | None = None,
                  seed: int = 0, strength: float = 1.0, return_original: bool = False,
-                 labelled_only: bool = True) -> None:
+                 labelled_only: bool = True, rows: Sequence[int] | np.ndarray | None = None) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         index = self.store.cohort.index
-        mask = np.ones(len(index), dtype=bool) if split is None else (index["split"] == split).to_numpy()
+        if rows is not None:
+            if split is not None:
+                raise ConfigError("give either split or rows, not both")
+            mask = np.zeros(len(index), dtype=bool)
+            mask[np.asarray(rows, dtype=np.int64)] = True
+        else:
+            mask = np.ones(len(index), dtype=bool) if split is None else (index["split"] == split).to_numpy()
         self.labels: np.ndarray | None = None
         if task is not None:
             ls = self.store.cohort.labels(task)
@@ -101,16 +109,22 @@ class StoreDataset(Dataset):
 
 
 class StoreDataModule(L.LightningDataModule):
-    """Train/val/test loaders over a store's splits; augmentation on the training split only."""
+    """Train/val/test loaders over a store's splits; augmentation on the training split only.
+
+    ``rows`` maps ``"train"``/``"val"``/``"test"`` to store row positions and then replaces the
+    store's own split column (cross-validation folds); a split missing from it has no loader.
+    """
 
     def __init__(self, store: str | Path, *, task: str | None = None, batch_size: int = 64,
                  num_workers: int = 0, augment: list[Any] | None = None, leads: Sequence[str] | None = None,
-                 seed: int = 0, return_original: bool = False, labelled_only: bool = True) -> None:
+                 seed: int = 0, return_original: bool = False, labelled_only: bool = True,
+                 rows: dict[str, Sequence[int] | np.ndarray] | None = None) -> None:
         super().__init__()
         self.store_path = Path(store)
         self.kw = {"task": task, "leads": leads, "seed": seed, "labelled_only": labelled_only}
         self.batch_size, self.num_workers = batch_size, num_workers
         self.augment, self.return_original = augment, return_original
+        self.rows = rows
         self.datasets: dict[str, StoreDataset] = {}
 
     def setup(self, stage: str | None = None) -> None:
@@ -118,12 +132,17 @@ class StoreDataModule(L.LightningDataModule):
             return
         store = Store(self.store_path)
         for split in ("train", "val", "test"):
+            if self.rows is not None and split not in self.rows:
+                continue
             aug = self.augment if split == "train" else None
-            self.datasets[split] = StoreDataset(store, split=split, augment=aug,
+            where = {"rows": self.rows[split]} if self.rows is not None else {"split": split}
+            self.datasets[split] = StoreDataset(store, augment=aug,
                                                 return_original=self.return_original and split == "train",
-                                                **self.kw)
+                                                **where, **self.kw)
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        if split not in self.datasets:
+            raise ConfigError(f"this data module has no {split!r} rows")
         return DataLoader(self.datasets[split], batch_size=self.batch_size, shuffle=shuffle,
                           num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
                           generator=torch.Generator().manual_seed(self.kw["seed"]))

@@ -7,6 +7,11 @@ their ``diagnostic_subclass`` (23), ``superdiagnostic`` to their ``diagnostic_cl
 ``rhythm`` keep statements flagged so (19 and 12), and ``all`` keeps all 71. As in that benchmark,
 a record with no label of a task is left out of that task's training and scoring (its row is
 all-zero; :meth:`LabelSet.labelled` says which rows count).
+
+A seventh task, ``mi_territory``, is cardiofm's proxy for AnyECG-CCTA's vessel targets: inferior,
+anterior, lateral and posterior myocardial infarction from the MI statements (and the subendocardial
+injury statements of the same territory), whatever their likelihood. Every record counts for it; a
+record without an MI statement is a negative of all four.
 """
 
 from __future__ import annotations
@@ -56,6 +61,13 @@ _META = {
     "extra_beats": "extra_beats", "pacemaker": "pacemaker", "scp_codes": "scp_codes",
 }
 _FILE_COLUMN = {100: "filename_lr", 500: "filename_hr"}
+# SCP statements of each infarct territory (combined statements count for each territory they name).
+MI_TERRITORIES = {
+    "INF": ("inferior myocardial infarction", ("IMI", "ILMI", "IPMI", "IPLMI", "INJIN", "INJIL")),
+    "ANT": ("anterior/anteroseptal myocardial infarction", ("AMI", "ASMI", "ALMI", "INJAS", "INJAL")),
+    "LAT": ("lateral myocardial infarction", ("LMI", "ILMI", "ALMI", "IPLMI", "INJAL", "INJLA", "INJIL")),
+    "POST": ("posterior myocardial infarction", ("PMI", "IPMI", "IPLMI")),
+}
 AGE_OVER_89 = 300  # v1.0.2+ store ages above 89 as 300
 
 
@@ -103,7 +115,23 @@ def label_sets(scp_codes: list[dict[str, float]], statements: pd.DataFrame) -> d
                 if label is not None:
                     m[i, col[label]] = 1
         out[task] = LabelSet(task, codes, descriptions, m)
+    out["mi_territory"] = mi_territory_labels(scp_codes)
     return out
+
+
+def mi_territory_labels(scp_codes: list[dict[str, float]]) -> LabelSet:
+    """The ``mi_territory`` task (inferior / anterior / lateral / posterior MI); every row is labelled."""
+    m = np.zeros((len(scp_codes), len(MI_TERRITORIES)), dtype=np.uint8)
+    for j, (_, statements) in enumerate(MI_TERRITORIES.values()):
+        wanted = set(statements)
+        m[:, j] = [bool(wanted & set(d)) for d in scp_codes]
+    return LabelSet("mi_territory", list(MI_TERRITORIES), [d for d, _ in MI_TERRITORIES.values()], m, complete=True)
+
+
+def mi_likelihood(scp_codes: dict[str, float], territory: str) -> float:
+    """Highest likelihood (0-100) among a record's statements of one territory (0 when none)."""
+    statements = MI_TERRITORIES[territory][1]
+    return float(max([float(v or 0.0) for k, v in scp_codes.items() if k in statements], default=0.0))
 
 
 @register_source("ptbxl")
@@ -139,6 +167,8 @@ class PTBXL(Source):
         index["age_over_89"] = index["age"] >= AGE_OVER_89
         index.loc[index["age_over_89"], "age"] = 90.0
         scp = [ast.literal_eval(s) if isinstance(s, str) else {} for s in db["scp_codes"]]
+        for t in MI_TERRITORIES:  # PTB-XL's own ordinal confidence of each territory's MI statement
+            index[f"mi_likelihood_{t.lower()}"] = [mi_likelihood(d, t) for d in scp]
         notes = {"table_rows": len(present), "listed_missing": int((~present).sum()),
                  "listed_missing_examples": list(rel_all[~present][:5]),
                  "table_version": _table_version(len(present)), "fs": fs}

@@ -10,8 +10,10 @@ Layout::
     records/*.json     per-record ground truth: waveform parameters (dipole waves, extra terms,
                        rotation, gain), RR intervals, true intervals, noise
 
-Label tasks: ``conditions`` (every code of the vocabulary, with its English description) and
-``superdiagnostic`` (the PTB-XL superclasses NORM/MI/STTC/CD/HYP that the conditions map to).
+Label tasks: ``conditions`` (every code of the vocabulary, with its English description),
+``superdiagnostic`` (the PTB-XL superclasses NORM/MI/STTC/CD/HYP that the conditions map to) and
+``stenosis`` (AnyECG-CCTA's four vessel targets: severe stenosis or occlusion, grade 3, of the RCA,
+LM, LAD and LCX; every row is labelled, all-zero rows are true negatives).
 """
 
 from __future__ import annotations
@@ -31,6 +33,20 @@ from cardiofm.data.splits import folds_to_splits
 from cardiofm.errors import SourceError
 
 SUPERCLASSES = ("CD", "HYP", "MI", "NORM", "STTC")
+VESSEL_NAMES = {"rca": "right coronary artery", "lm": "left main coronary artery",
+                "lad": "left anterior descending artery", "lcx": "left circumflex artery"}
+SEVERE_GRADE = 3
+
+
+def stenosis_labels(table: pd.DataFrame) -> LabelSet | None:
+    """``stenosis``: severe stenosis or occlusion (grade >= 3) per vessel, or None without the grade columns."""
+    cols = [f"stenosis_{v}" for v in VESSEL_NAMES]
+    if not all(c in table for c in cols):
+        return None
+    grades = table[cols].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy()
+    return LabelSet("stenosis", [v.upper() for v in VESSEL_NAMES],
+                    [f"severe stenosis or occlusion of the {n}" for n in VESSEL_NAMES.values()],
+                    (grades >= SEVERE_GRADE).astype(np.uint8), complete=True)
 
 
 def split_codes(value: Any, sep: str = ";") -> list[str]:
@@ -85,6 +101,9 @@ class Synthetic(Source):
         table["reader"] = "wfdb"
         conds = [split_codes(v) for v in table["conditions"]]
         tasks = condition_labels(conds, meta.get("vocabulary", {}))
+        sten = stenosis_labels(table)
+        if sten is not None:
+            tasks["stenosis"] = sten
         notes = {"generator": meta.get("generator"), "seed": meta.get("seed"), "listed_missing": int((~present).sum())}
         cohort = Cohort(table, tasks, "synthetic", str(root), skipped, notes)
         if "fold" in table and table["fold"].notna().all() and len(table):

@@ -1,0 +1,53 @@
+"""``cardiofm train`` / ``evaluate`` / ``predict``: recipes in, run folders out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+SET_HELP = "Override one config value, KEY=VALUE with a dotted key (e.g. trainer.max_epochs=3); repeatable."
+
+
+def train(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/anyecg.yaml."),
+          variant: str = typer.Option(None, help="Variant of the recipe (default: its default_variant)."),
+          set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+          out: str = typer.Option(None, help="Run folder (default runs/<name>-<variant>)."),
+          evaluate: bool = typer.Option(True, help="Evaluate and write report.html once trained.")) -> None:
+    """Train a recipe (all cross-validation folds); rerun the same command to resume."""
+    from cardiofm.config import load_config
+    from cardiofm.engine.cv import train as run_train
+
+    overrides = list(set_ or [])
+    if out:
+        overrides.append(f"out={out}")
+    cfg = load_config(recipe, variant, overrides)
+    run = run_train(cfg)
+    typer.echo(f"trained: {run.path}")
+    if evaluate:
+        from cardiofm.engine.evaluation import evaluate_run
+
+        evaluate_run(run.path)
+        typer.echo(f"report: {run.path / 'report.html'}")
+
+
+def evaluate(run_dir: Path = typer.Argument(..., help="A run folder written by `cardiofm train`.")) -> None:
+    """Run the clinical evaluation of a trained run: metrics.json, plots/ and report.html."""
+    from cardiofm.engine.evaluation import evaluate_run
+
+    metrics = evaluate_run(run_dir)
+    typer.echo(metrics.get("summary_line", ""))
+    typer.echo(f"report: {Path(run_dir) / 'report.html'}")
+
+
+def predict(run_dir: Path = typer.Argument(..., help="A trained run folder."),
+            source: str = typer.Option(..., help="Source layout of the new data (ptbxl, cinc, folder, ...)."),
+            root: Path = typer.Option(..., help="Folder of the new data."),
+            out: Path = typer.Option(..., help="CSV file for the predictions (one row per record)."),
+            opt: list[str] = typer.Option(None, "--opt", help="Source option KEY=VALUE, repeatable.")) -> None:
+    """Fold-ensemble inference on external data, preprocessed exactly as the run's training data."""
+    from cardiofm.cli.data import parse_options
+    from cardiofm.engine.inference import predict_external
+
+    table = predict_external(run_dir, source, root, out, parse_options(opt))
+    typer.echo(f"{len(table)} records -> {out}")

@@ -1,0 +1,1 @@
+"""The training engine: run directories, data preparation, Lightning fits, cross-validation, evaluation."""

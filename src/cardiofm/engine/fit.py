@@ -1,0 +1,146 @@
+"""One Lightning fit: trainer with early stopping, best/last checkpoints, CSV logs; resume; prediction."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.loggers import CSVLogger
+
+from cardiofm.config import RunConfig, TrainerConfig
+from cardiofm.data.record import normalise_lead_name
+from cardiofm.data.store import Store
+from cardiofm.data.torch import AugmentationSchedule, StoreDataModule
+from cardiofm.engine.data import augment_spec
+from cardiofm.errors import ConfigError
+from cardiofm.methods.registry import create_method, get_method
+
+DONE = "done.json"
+# Lightning's start-up chatter (hardware lines, tips, "limit_train_batches=1.0 was configured") is noise
+# in a run log; its warnings about real problems still show.
+_QUIET = ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda", "lightning.fabric")
+
+
+def quiet_lightning() -> None:
+    import logging
+    import warnings
+
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*is smaller than the logging interval.*")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+
+
+def build_trainer(tc: TrainerConfig, fold_dir: Path) -> L.Trainer:
+    """A ``lightning.Trainer`` writing checkpoints and CSV (optionally TensorBoard) logs to ``fold_dir``."""
+    quiet_lightning()
+    callbacks: list[L.Callback] = [
+        ModelCheckpoint(dirpath=fold_dir / "checkpoints", filename="best", monitor=tc.monitor, mode="max",
+                        save_top_k=1, save_last=True, auto_insert_metric_name=False, enable_version_counter=False),
+        EarlyStopping(monitor=tc.monitor, mode="max", patience=tc.patience, check_finite=False),
+        AugmentationSchedule(),
+    ]
+    if tc.progress:
+        callbacks.append(TQDMProgressBar(refresh_rate=5))
+    loggers: list[Any] = [CSVLogger(save_dir=fold_dir, name="logs", version="")]
+    if tc.tensorboard:
+        from lightning.pytorch.loggers import TensorBoardLogger
+
+        loggers.append(TensorBoardLogger(save_dir=fold_dir, name="tensorboard", version=""))
+    return L.Trainer(max_epochs=tc.max_epochs, accelerator=tc.accelerator, devices=tc.devices, strategy=tc.strategy,
+                     num_nodes=tc.num_nodes, precision=tc.precision, callbacks=callbacks, logger=loggers,
+                     log_every_n_steps=tc.log_every_n_steps, deterministic="warn" if tc.deterministic else False,
+                     enable_progress_bar=tc.progress, enable_model_summary=False,
+                     limit_train_batches=tc.limit_train_batches, default_root_dir=fold_dir)
+
+
+def method_values(cfg: RunConfig, store: Store) -> dict[str, Any]:
+    """The method's config: the recipe's ``method`` section plus encoder, lead count and label names."""
+    values = {k: v for k, v in cfg.method.items() if k != "name"}
+    fields = get_method(cfg.method["name"]).config.__dataclass_fields__
+    model = dict(cfg.model)
+    if "encoder" in fields:
+        values.setdefault("encoder", model.pop("name"))
+        values.setdefault("encoder_cfg", model)
+    labels = store.cohort.labels(cfg.data.task)
+    values.setdefault("in_leads", len(cfg.data.leads) if cfg.data.leads else len(store.leads))
+    values.setdefault("n_labels", len(labels.codes))
+    values.setdefault("label_names", list(labels.codes))
+    return values
+
+
+def datamodule(cfg: RunConfig, store: Store, rows: dict[str, np.ndarray]) -> StoreDataModule:
+    d = cfg.data
+    both = bool(cfg.method.get("both_views", True))
+    return StoreDataModule(store.path, task=d.task, batch_size=d.batch_size, num_workers=d.num_workers,
+                           augment=augment_spec(d.augment), leads=d.leads, seed=cfg.seed,
+                           return_original=both and d.augment not in (None, "none"), rows=rows)
+
+
+def _check_val(store: Store, task: str, val_rows: np.ndarray) -> None:
+    y = store.cohort.labels(task).matrix[val_rows]
+    if len(val_rows) == 0 or not ((y.sum(0) > 0) & (y.sum(0) < len(y))).any():
+        raise ConfigError(f"the validation rows ({len(val_rows)}) hold no label of task {task!r} with both positive "
+                          "and negative records, so val_macro_auroc cannot be computed; use more data or fewer folds")
+
+
+def fit_fold(cfg: RunConfig, store: Store, rows: dict[str, np.ndarray], fold_dir: Path, seed: int) -> dict[str, Any]:
+    """Train on ``rows["train"]``, early-stop on ``rows["val"]``; resumes from ``last.ckpt`` if present."""
+    _check_val(store, cfg.data.task, rows["val"])
+    L.seed_everything(seed, workers=True, verbose=False)
+    module = create_method(cfg.method["name"], method_values(cfg, store))
+    trainer = build_trainer(cfg.trainer, fold_dir)
+    last = fold_dir / "checkpoints" / "last.ckpt"
+    resumed = last.exists()
+    t0 = time.perf_counter()
+    trainer.fit(module, datamodule=datamodule(cfg, store, {k: rows[k] for k in ("train", "val")}),
+                ckpt_path=str(last) if resumed else None)
+    best = fold_dir / "checkpoints" / "best.ckpt"
+    if not best.exists():
+        raise ConfigError(f"{fold_dir}: training ended without a best checkpoint (was {cfg.trainer.monitor} "
+                          "ever finite?)")
+    score = trainer.checkpoint_callback.best_model_score if trainer.checkpoint_callback else None
+    return {"best_checkpoint": str(best), "best_score": None if score is None else float(score),
+            "epochs": int(trainer.current_epoch), "train_seconds": round(time.perf_counter() - t0, 2),
+            "resumed": resumed}
+
+
+def load_fold_module(fold_dir: Path) -> L.LightningModule:
+    """The fold's best model in eval mode (its config is read back from the checkpoint)."""
+    ckpt = fold_dir / "checkpoints" / "best.ckpt"
+    if not ckpt.exists():
+        raise ConfigError(f"{ckpt}: missing; has this fold been trained?")
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    name = json.loads((fold_dir / DONE).read_text())["method"] if (fold_dir / DONE).exists() else "supervised"
+    entry = get_method(name)
+    module = entry.module(state["hyper_parameters"]["config"])
+    module.load_state_dict(state["state_dict"])
+    return module.eval()
+
+
+@torch.inference_mode()
+def predict_rows(modules: Sequence[torch.nn.Module], store: Store, rows: np.ndarray, *,
+                 leads: Sequence[str] | None = None, batch_size: int = 256) -> np.ndarray:
+    """Mean sigmoid output of ``modules`` (a fold ensemble, or one model) over store ``rows``."""
+    lead_idx = None
+    if leads:
+        have = list(store.leads)
+        lead_idx = [have.index(normalise_lead_name(n)) for n in leads]
+    out = []
+    for a in range(0, len(rows), batch_size):
+        x = store.batch(rows[a:a + batch_size])
+        if lead_idx is not None:
+            x = x[:, lead_idx]
+        xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+        out.append(np.mean([torch.sigmoid(m(xt)).float().numpy() for m in modules], axis=0))
+    n_out = getattr(modules[0], "config", None)
+    width = out[0].shape[1] if out else int(getattr(n_out, "n_labels", 0))
+    return np.concatenate(out) if out else np.zeros((0, width), np.float32)

@@ -1,0 +1,48 @@
+"""Fold-ensemble inference on external data, preprocessed as the run's training data was."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cardiofm.data.store import Store, build_store
+from cardiofm.engine.cv import ensemble
+from cardiofm.engine.rundir import RunDir
+from cardiofm.errors import ConfigError
+
+
+def predict_external(run_dir: str | Path, source: str, root: str | Path, out: str | Path,
+                     options: dict[str, Any] | None = None, *, workers: int = 2) -> pd.DataFrame:
+    """Mean probability of the run's fold models for every readable record of ``root``.
+
+    The records are cached in a store under ``<run>/external/`` with the run's preprocessing; the
+    table (``record_id``, ``patient_id``, one ``p_<code>`` column per label) is written to ``out``.
+    """
+    from cardiofm.data.sources import open_cohort
+
+    run = RunDir.open(run_dir)
+    cfg = run.config()
+    train_store = Store(Path(cfg.data.store) if cfg.data.store else run.path / "store")
+    cohort = open_cohort(source, Path(root), **(options or {}))
+    key = hashlib.sha1(f"{source}|{Path(root).resolve()}|{sorted((options or {}).items())}".encode()).hexdigest()[:10]
+    store_path = run.path / "external" / f"{source}-{key}"
+    build_store(cohort, store_path, train_store.preprocess, workers=workers)
+    store = Store(store_path)
+    if cfg.data.leads is None and tuple(store.leads) != tuple(train_store.leads):
+        raise ConfigError(f"{root}: leads {store.leads} differ from the run's {train_store.leads}")
+    from cardiofm.engine.fit import predict_rows
+
+    models = ensemble(run.path)
+    p = predict_rows(models, store, np.arange(len(store)), leads=cfg.data.leads)
+    codes = train_store.cohort.labels(cfg.data.task).codes
+    table = pd.DataFrame({"record_id": store.cohort.index["record_id"], "patient_id": store.cohort.index["patient_id"]})
+    for j, c in enumerate(codes):
+        table[f"p_{c}"] = p[:, j]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    return table

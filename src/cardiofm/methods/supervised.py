@@ -1,0 +1,192 @@
+"""Supervised multi-task fine-tuning (AnyECG-CCTA): BCE heads per task, uncertainty weighting,
+PCGrad, original + augmented views each step, linear-probe or full fine-tuning.
+
+Batches come from :class:`cardiofm.data.torch.StoreDataModule` (``x``, ``y``, and ``x_orig`` when
+the data module returns both views). The label matrix ``y`` is split into tasks by
+``SupervisedConfig.tasks`` (task name -> label columns); by default every column is its own binary
+task, as AnyECG's four vessel targets are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from cardiofm.errors import ConfigError
+from cardiofm.methods.multitask import UncertaintyWeighting, pcgrad
+from cardiofm.methods.optim import adamw_warmup_cosine
+from cardiofm.methods.registry import register_method
+
+
+@dataclass
+class SupervisedConfig:
+    """Hyper-parameters of :class:`SupervisedModule` (all have working defaults)."""
+
+    encoder: str = "net1d_tiny"
+    encoder_cfg: dict[str, Any] = field(default_factory=dict)
+    in_leads: int = 12
+    n_labels: int = 1
+    label_names: list[str] | None = None
+    tasks: dict[str, list[int]] | None = None
+    lr: float = 1e-3
+    weight_decay: float = 1e-2
+    warmup_frac: float = 0.05
+    uncertainty_weighting: bool = True
+    pcgrad: bool = False
+    both_views: bool = True
+    freeze_encoder: bool = False
+    pretrained: str | None = None
+    head_dropout: float = 0.0
+
+    def task_columns(self) -> dict[str, list[int]]:
+        names = self.label_names or [f"label{j}" for j in range(self.n_labels)]
+        tasks = self.tasks or {names[j]: [j] for j in range(self.n_labels)}
+        cols = sorted(c for cs in tasks.values() for c in cs)
+        if cols != list(range(self.n_labels)):
+            raise ConfigError(f"method.tasks must cover each of the {self.n_labels} label columns exactly once, "
+                              f"got {tasks}")
+        return tasks
+
+
+def macro_auroc(y: np.ndarray, p: np.ndarray) -> float:
+    """Mean AUROC over the columns that hold both classes (NaN when none does)."""
+    from sklearn.metrics import roc_auc_score
+
+    scores = [roc_auc_score(y[:, j], p[:, j]) for j in range(y.shape[1]) if 0 < y[:, j].sum() < len(y)]
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+@register_method("supervised", config=SupervisedConfig)
+class SupervisedModule(L.LightningModule):
+    """Encoder + one linear head per task; logs ``val_macro_auroc`` for early stopping."""
+
+    def __init__(self, config: SupervisedConfig | dict[str, Any]) -> None:
+        super().__init__()
+        self.config = config if isinstance(config, SupervisedConfig) else SupervisedConfig(**config)
+        self.save_hyperparameters({"config": asdict(self.config)})
+        from cardiofm.models import create_model, load_model
+
+        cfg = self.config
+        self.tasks = cfg.task_columns()
+        if cfg.pretrained:
+            self.encoder = load_model(cfg.pretrained)
+            if getattr(self.encoder, "in_leads", cfg.in_leads) != cfg.in_leads:
+                raise ConfigError(f"method.pretrained: {cfg.pretrained} takes {self.encoder.in_leads} leads, "
+                                  f"the data has {cfg.in_leads}")
+        else:
+            self.encoder = create_model(cfg.encoder, in_leads=cfg.in_leads, **cfg.encoder_cfg)
+        if cfg.freeze_encoder:
+            self.encoder.requires_grad_(False)
+        dim = self.encoder.embed_dim
+        self.heads = nn.ModuleDict({t: nn.Sequential(nn.Dropout(cfg.head_dropout), nn.Linear(dim, len(c)))
+                                    for t, c in self.tasks.items()})
+        self.weighting = UncertaintyWeighting(len(self.tasks)) if cfg.uncertainty_weighting else None
+        self.automatic_optimization = not cfg.pcgrad
+        self._val: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self._pcgrad_gen = torch.Generator().manual_seed(0)
+
+    # ---- forward ------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, n_labels)`` in label-column order."""
+        z = self.encoder(x)
+        out = z.new_empty(z.shape[0], self.config.n_labels)
+        for t, cols in self.tasks.items():
+            out[:, cols] = self.heads[t](z)
+        return out
+
+    def on_train_epoch_start(self) -> None:
+        if self.config.freeze_encoder:  # linear probe: batch-norm statistics stay those of the encoder
+            self.encoder.eval()
+
+    def task_losses(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.stack([F.binary_cross_entropy_with_logits(logits[:, c], y[:, c]) for c in self.tasks.values()])
+
+    def _losses(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        x, y = batch["x"], batch["y"]
+        if self.config.both_views and "x_orig" in batch:  # AnyECG: original and augmented view together
+            x, y = torch.cat([x, batch["x_orig"]]), torch.cat([y, y])
+        return self.task_losses(self(x), y)
+
+    def _weighted(self, losses: torch.Tensor) -> torch.Tensor:
+        if self.weighting is None:
+            return losses
+        return 0.5 * torch.exp(-self.weighting.log_var) * losses + 0.5 * self.weighting.log_var
+
+    # ---- training -----------------------------------------------------------------------------
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor | None:
+        losses = self._losses(batch)
+        per_task = self._weighted(losses)
+        total = per_task.sum()
+        n = len(batch["x"])
+        self.log("train_loss", total, prog_bar=True, batch_size=n)
+        for (t, _), v in zip(self.tasks.items(), losses.detach(), strict=True):
+            self.log(f"train_bce_{t}", v, batch_size=n)
+        if self.weighting is not None:
+            for t, s in zip(self.tasks, self.weighting.sigma, strict=True):
+                self.log(f"sigma_{t}", s, batch_size=n)
+        if not self.config.pcgrad:
+            return total
+        self._pcgrad_step(per_task, total)
+        return None
+
+    def _pcgrad_step(self, per_task: torch.Tensor, total: torch.Tensor) -> None:
+        """PCGrad on the shared encoder, plain gradients for heads and task weights.
+
+        The combined gradients are applied through one backward pass of the surrogate
+        ``sum(p * g)``, so that DDP's gradient hooks fire and average them across processes.
+        """
+        opt, sched = self.optimizers(), self.lr_schedulers()
+        shared = [p for p in self.encoder.parameters() if p.requires_grad]
+        own = [p for n, p in self.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
+        grads: list[torch.Tensor] = []
+        if shared:
+            task_grads = []
+            for loss in per_task:
+                gs = torch.autograd.grad(loss, shared, retain_graph=True, allow_unused=True)
+                task_grads.append(torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1)
+                                             for g, p in zip(gs, shared, strict=True)]))
+            combined = pcgrad(task_grads, self._pcgrad_gen)
+            offset = 0
+            for p in shared:
+                grads.append(combined[offset:offset + p.numel()].view_as(p))
+                offset += p.numel()
+        own_grads = torch.autograd.grad(total, own, allow_unused=True)
+        grads += [torch.zeros_like(p) if g is None else g for g, p in zip(own_grads, own, strict=True)]
+        opt.zero_grad()
+        surrogate = sum((p * g.detach()).sum() for p, g in zip(shared + own, grads, strict=True))
+        self.manual_backward(surrogate)
+        opt.step()
+        sched.step()
+
+    # ---- validation and prediction -------------------------------------------------------------
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        logits = self(batch["x"])
+        self.log("val_loss", self.task_losses(logits, batch["y"]).sum(), batch_size=len(batch["x"]), sync_dist=True)
+        self._val.append((torch.sigmoid(logits).float().detach(), batch["y"].float()))
+
+    def on_validation_epoch_end(self) -> None:
+        if not self._val:
+            return
+        p = torch.cat([a for a, _ in self._val])
+        y = torch.cat([b for _, b in self._val])
+        self._val.clear()
+        if self.trainer is not None and self.trainer.world_size > 1:  # every rank scores all val samples
+            p = self.all_gather(p).reshape(-1, p.shape[-1])
+            y = self.all_gather(y).reshape(-1, y.shape[-1])
+        self.log("val_macro_auroc", macro_auroc(y.cpu().numpy(), p.cpu().numpy()), prog_bar=True)
+
+    def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> torch.Tensor:
+        return torch.sigmoid(self(batch["x"])).float()
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        total = int(self.trainer.estimated_stepping_batches) if self._trainer is not None else 1000
+        params = [p for p in self.parameters() if p.requires_grad]
+        opt, sched = adamw_warmup_cosine(params, self.config.lr, self.config.weight_decay,
+                                         int(self.config.warmup_frac * total), max(total, 1))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
