@@ -16,7 +16,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from cardiofm.data.augment import build_augmentation, cosine_strength
 from cardiofm.data.record import normalise_lead_name
@@ -108,6 +108,23 @@ class StoreDataset(Dataset):
         return item
 
 
+class EpochShuffleSampler(Sampler[int]):
+    """A fresh permutation each epoch drawn from ``(seed, epoch)``: an interrupted and resumed run sees
+    the same order as an uninterrupted one. Lightning calls :meth:`set_epoch` before every epoch."""
+
+    def __init__(self, n: int, seed: int = 0) -> None:
+        self.n, self.seed, self.epoch = int(n), int(seed), 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(np.random.default_rng((self.seed, self.epoch)).permutation(self.n).tolist())
+
+
 class StoreDataModule(L.LightningDataModule):
     """Train/val/test loaders over a store's splits; augmentation on the training split only.
 
@@ -143,9 +160,10 @@ class StoreDataModule(L.LightningDataModule):
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         if split not in self.datasets:
             raise ConfigError(f"this data module has no {split!r} rows")
-        return DataLoader(self.datasets[split], batch_size=self.batch_size, shuffle=shuffle,
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
-                          generator=torch.Generator().manual_seed(self.kw["seed"]))
+        ds = self.datasets[split]
+        sampler = EpochShuffleSampler(len(ds), self.kw["seed"]) if shuffle else None
+        return DataLoader(ds, batch_size=self.batch_size, sampler=sampler, num_workers=self.num_workers,
+                          persistent_workers=self.num_workers > 0)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", True)

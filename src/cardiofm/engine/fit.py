@@ -50,11 +50,13 @@ def build_trainer(tc: TrainerConfig, fold_dir: Path) -> L.Trainer:
     ]
     if tc.progress:
         callbacks.append(TQDMProgressBar(refresh_rate=5))
-    loggers: list[Any] = [CSVLogger(save_dir=fold_dir, name="logs", version="")]
+    # one log folder per attempt: a resumed fit appends logs/attempt<k>/ and never overwrites earlier ones
+    attempt = f"attempt{len(list((fold_dir / 'logs').glob('attempt*')))}"
+    loggers: list[Any] = [CSVLogger(save_dir=fold_dir, name="logs", version=attempt)]
     if tc.tensorboard:
         from lightning.pytorch.loggers import TensorBoardLogger
 
-        loggers.append(TensorBoardLogger(save_dir=fold_dir, name="tensorboard", version=""))
+        loggers.append(TensorBoardLogger(save_dir=fold_dir, name="tensorboard", version=attempt))
     return L.Trainer(max_epochs=tc.max_epochs, accelerator=tc.accelerator, devices=tc.devices, strategy=tc.strategy,
                      num_nodes=tc.num_nodes, precision=tc.precision, callbacks=callbacks, logger=loggers,
                      log_every_n_steps=tc.log_every_n_steps, deterministic="warn" if tc.deterministic else False,
@@ -107,10 +109,13 @@ def fit_fold(cfg: RunConfig, store: Store, rows: dict[str, np.ndarray], fold_dir
     if not best.exists():
         raise ConfigError(f"{fold_dir}: training ended without a best checkpoint (was {cfg.trainer.monitor} "
                           "ever finite?)")
-    score = trainer.checkpoint_callback.best_model_score if trainer.checkpoint_callback else None
+    # read from the checkpoint, not the trainer: under ddp_spawn the fit ran in other processes
+    state = torch.load(last, map_location="cpu", weights_only=False)
+    ckpt_state = next((v for k, v in state.get("callbacks", {}).items() if "ModelCheckpoint" in k), {})
+    score = ckpt_state.get("best_model_score")
     return {"best_checkpoint": str(best), "best_score": None if score is None else float(score),
-            "epochs": int(trainer.current_epoch), "train_seconds": round(time.perf_counter() - t0, 2),
-            "resumed": resumed}
+            "epochs": int(state["epoch"]) + 1, "global_steps": int(state["global_step"]),
+            "train_seconds": round(time.perf_counter() - t0, 2), "resumed": resumed}
 
 
 def load_fold_module(fold_dir: Path) -> L.LightningModule:
@@ -124,6 +129,14 @@ def load_fold_module(fold_dir: Path) -> L.LightningModule:
     module = entry.module(state["hyper_parameters"]["config"])
     module.load_state_dict(state["state_dict"])
     return module.eval()
+
+
+def training_log(fold_dir: Path) -> Any:
+    """The fold's logged metrics over all attempts (a resumed fit continues the table), one row per step."""
+    import pandas as pd
+
+    parts = [pd.read_csv(f) for f in sorted((fold_dir / "logs").glob("attempt*/metrics.csv"))]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 @torch.inference_mode()

@@ -89,7 +89,6 @@ class SupervisedModule(L.LightningModule):
         self.weighting = UncertaintyWeighting(len(self.tasks)) if cfg.uncertainty_weighting else None
         self.automatic_optimization = not cfg.pcgrad
         self._val: list[tuple[torch.Tensor, torch.Tensor]] = []
-        self._pcgrad_gen = torch.Generator().manual_seed(0)
 
     # ---- forward ------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -151,7 +150,8 @@ class SupervisedModule(L.LightningModule):
                 gs = torch.autograd.grad(loss, shared, retain_graph=True, allow_unused=True)
                 task_grads.append(torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1)
                                              for g, p in zip(gs, shared, strict=True)]))
-            combined = pcgrad(task_grads, self._pcgrad_gen)
+            # the projection order is drawn from the step number, so a resumed run repeats it exactly
+            combined = pcgrad(task_grads, torch.Generator().manual_seed(int(self.global_step)))
             offset = 0
             for p in shared:
                 grads.append(combined[offset:offset + p.numel()].view_as(p))

@@ -1,0 +1,168 @@
+"""The training engine: recipes, run folders, cross-validation, resume, DDP on CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pytest
+import yaml
+
+from cardiofm.config import load_config, resolve_recipe
+from cardiofm.engine.cv import PREDICTIONS, train
+from cardiofm.engine.rundir import RunDir
+from cardiofm.errors import ConfigError
+
+RECIPE = Path(__file__).parents[1] / "configs" / "anyecg.yaml"
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from cardiofm.synth.cohort import generate_cohort
+
+    root = tmp_path_factory.mktemp("engine") / "synthetic"
+    generate_cohort(160, root, seed=3, fs=100.0, workers=1, progress=False)
+    return {"root": str(root), "store": str(root.parent / "store")}
+
+
+def tiny(synth: dict[str, str], out: Path, *extra: str) -> list[str]:
+    return [f"out={out}", f"data.root={synth['root']}", f"data.store={synth['store']}", "data.build_workers=1",
+            "model.name=net1d_tiny", "trainer.max_epochs=2", "trainer.progress=false", "cv.folds=2",
+            "data.batch_size=32", *extra]
+
+
+def test_recipe_variants_and_overrides():
+    cfg = load_config(RECIPE)
+    assert cfg.variant == "synthetic" and cfg.data.task == "stenosis" and cfg.cv.folds == 5
+    assert cfg.evaluate["thresholds"]["LM"] == 0.01
+    p = load_config(RECIPE, "ptbxl", ["trainer.max_epochs=3", "data.preprocess.band=[0.5, 30]"])
+    assert p.data.source == "ptbxl" and p.data.task == "mi_territory"
+    assert p.trainer.max_epochs == 3 and p.data.preprocess["band"] == [0.5, 30]
+    assert p.data.preprocess["fs"] == 100  # merged, not replaced
+    assert p.run_dir == Path("runs/anyecg-ptbxl")
+
+
+def test_recipe_errors_name_the_key(tmp_path: Path):
+    with pytest.raises(ConfigError, match="trainer: unknown key.*max_epoch"):
+        load_config(RECIPE, None, ["trainer.max_epoch=3"])
+    with pytest.raises(ConfigError, match="no variant 'mimic'"):
+        load_config(RECIPE, "mimic")
+    with pytest.raises(ConfigError, match="expected key=value"):
+        load_config(RECIPE, None, ["trainer.max_epochs"])
+    with pytest.raises(ConfigError, match="no such recipe"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="model: needs a mapping with a 'name'"):
+        resolve_recipe({"model": "net1d_s"})
+
+
+def test_model_switch_does_not_mix_configs():
+    d = yaml.safe_load(RECIPE.read_text())
+    d["model"] = {"name": "vit_tiny", "patch_size": 25}
+    d["variants"]["synthetic"]["model"] = {"name": "net1d_tiny"}
+    assert resolve_recipe(d).model == {"name": "net1d_tiny"}
+
+
+def test_run_folder_refuses_other_config_and_foreign_folder(tmp_path: Path):
+    cfg = load_config(RECIPE, None, [f"out={tmp_path / 'run'}"])
+    run = RunDir.create(cfg)
+    assert (run.path / "config.yaml").exists()
+    RunDir.create(load_config(RECIPE, None, [f"out={tmp_path / 'run'}", "trainer.progress=false"]))  # runtime key
+    with pytest.raises(ConfigError, match="another config.*trainer.max_epochs"):
+        RunDir.create(load_config(RECIPE, None, [f"out={tmp_path / 'run'}", "trainer.max_epochs=1"]))
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="not a cardiofm run folder"):
+        RunDir.create(load_config(RECIPE, None, [f"out={foreign}"]))
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+    with pytest.raises(ConfigError, match="not a cardiofm run folder"):
+        RunDir.open(foreign)
+
+
+@pytest.mark.slow
+def test_cross_validation_out_of_fold_and_ensemble(synth: dict[str, str], tmp_path: Path):
+    run = train(load_config(RECIPE, None, tiny(synth, tmp_path / "cv")))
+    f = np.load(run.path / PREDICTIONS)
+    folds = np.loadtxt(run.path / "folds.csv", delimiter=",", skiprows=1, dtype=str)
+    # every development record is predicted exactly once, by the model that did not train on it
+    assert sorted(f["oof_rows"].tolist()) == sorted(folds[:, 2].astype(int).tolist())
+    assert f["oof_p"].shape == f["oof_y"].shape == (len(f["oof_rows"]), 4)
+    assert ((f["oof_p"] >= 0) & (f["oof_p"] <= 1)).all()
+    # no patient in two folds
+    by_patient: dict[str, set[str]] = {}
+    for _, pid, _, fold in folds:
+        by_patient.setdefault(pid, set()).add(fold)
+    assert all(len(v) == 1 for v in by_patient.values())
+    # the test prediction is the mean of the fold models
+    assert f["test_p_folds"].shape[0] == 2
+    assert np.allclose(f["test_p"], f["test_p_folds"].mean(0))
+    assert set(f["test_rows"]).isdisjoint(f["oof_rows"])
+    for k in (1, 2):
+        assert (run.path / f"fold{k}" / "checkpoints" / "best.ckpt").exists()
+        assert (run.path / f"fold{k}" / "logs" / "attempt0" / "metrics.csv").exists()
+        assert (run.path / f"fold{k}" / "encoder" / "model.safetensors").exists()
+    m = run.metrics()["training"]
+    assert set(m) == {"fold1", "fold2"} and all(0 <= v["best_score"] <= 1 for v in m.values())
+    # external data goes through the fold ensemble
+    from cardiofm.engine.inference import predict_external
+
+    table = predict_external(run.path, "synthetic", synth["root"], tmp_path / "ext.csv", workers=1)
+    assert list(table.columns[2:]) == ["p_RCA", "p_LM", "p_LAD", "p_LCX"]
+    test = dict(zip(f["test_record_id"], f["test_p"][:, 0], strict=True))
+    got = dict(zip(table["record_id"], table["p_RCA"], strict=True))
+    assert all(abs(got[r] - p) < 1e-5 for r, p in test.items())
+
+
+class _Interrupt(L.Callback):
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch == 2:
+            raise RuntimeError("simulated crash")
+
+
+@pytest.mark.slow
+def test_resume_after_interruption_gives_the_same_model(synth: dict[str, str], tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch):
+    import cardiofm.engine.fit as fit
+
+    extra = ("trainer.max_epochs=4", "cv.run_folds=[1]", "trainer.patience=10")
+    whole = train(load_config(RECIPE, None, tiny(synth, tmp_path / "whole", *extra)))
+
+    build = fit.build_trainer
+
+    def crashing(tc, fold_dir):  # noqa: ANN001, ANN202
+        t = build(tc, fold_dir)
+        t.callbacks.append(_Interrupt())
+        return t
+
+    monkeypatch.setattr(fit, "build_trainer", crashing)
+    cfg = load_config(RECIPE, None, tiny(synth, tmp_path / "cut", *extra))
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(cfg)
+    fold = tmp_path / "cut" / "fold1"
+    assert (fold / "checkpoints" / "last.ckpt").exists() and not (fold / "done.json").exists()
+    monkeypatch.setattr(fit, "build_trainer", build)
+    resumed = train(cfg)
+    info = resumed.metrics()["training"]["fold1"]
+    assert info["resumed"] is True and info["epochs"] == 4
+    a, b = np.load(whole.path / PREDICTIONS), np.load(resumed.path / PREDICTIONS)
+    assert np.allclose(a["oof_p"], b["oof_p"], atol=1e-5)
+    assert np.allclose(a["test_p"], b["test_p"], atol=1e-5)
+    from cardiofm.engine.fit import training_log
+
+    log = training_log(fold)  # both attempts' logs are kept: epochs 0-1 before the crash, 2-3 after it
+    assert sorted(log["epoch"].dropna().astype(int).unique()) == [0, 1, 2, 3]
+
+
+@pytest.mark.slow
+def test_ddp_spawn_on_two_cpu_processes_with_pcgrad(synth: dict[str, str], tmp_path: Path):
+    extra = ("trainer.accelerator=cpu", "trainer.devices=2", "trainer.strategy=ddp_spawn", "cv.run_folds=[1]",
+             "trainer.max_epochs=1", "method.pcgrad=true")
+    run = train(load_config(RECIPE, None, tiny(synth, tmp_path / "ddp", *extra)))
+    assert (run.path / "fold1" / "checkpoints" / "best.ckpt").exists()
+    info = run.metrics()["training"]["fold1"]
+    assert info["epochs"] == 1 and 0 <= info["best_score"] <= 1
