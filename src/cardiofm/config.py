@@ -50,6 +50,7 @@ class TrainerConfig:
     """What goes to ``lightning.Trainer`` plus early stopping."""
 
     max_epochs: int = 20
+    max_time_s: float | None = None           # wall-time budget of one fit (stops after the step in progress)
     patience: int = 5
     monitor: str = "val_macro_auroc"
     accelerator: str = "auto"

@@ -42,3 +42,7 @@ class StoreError(CardiofmError):
 
 class ConfigError(CardiofmError):
     """A configuration value is invalid."""
+
+
+class MetricError(ConfigError):
+    """Evaluation inputs cannot be scored as asked (NaN scores, non-binary labels, a class with one label value)."""
