@@ -60,8 +60,9 @@ def build_trainer(tc: TrainerConfig, fold_dir: Path) -> L.Trainer:
     import datetime
 
     max_time = None if tc.max_time_s is None else datetime.timedelta(seconds=float(tc.max_time_s))
-    return L.Trainer(max_epochs=tc.max_epochs, max_time=max_time, accelerator=tc.accelerator, devices=tc.devices, strategy=tc.strategy,
-                     num_nodes=tc.num_nodes, precision=tc.precision, callbacks=callbacks, logger=loggers,
+    return L.Trainer(max_epochs=tc.max_epochs, max_time=max_time, accelerator=tc.accelerator, devices=tc.devices,
+                     strategy=tc.strategy, num_nodes=tc.num_nodes, precision=tc.precision, callbacks=callbacks,
+                     logger=loggers,
                      log_every_n_steps=tc.log_every_n_steps, deterministic="warn" if tc.deterministic else False,
                      enable_progress_bar=tc.progress, enable_model_summary=False,
                      limit_train_batches=tc.limit_train_batches, default_root_dir=fold_dir)
