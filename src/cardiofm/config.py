@@ -161,9 +161,23 @@ def apply_override(d: dict[str, Any], assignment: str) -> None:
     node[parts[-1]] = value
 
 
+def recipe_path(name: str | Path) -> Path:
+    """A recipe file: an existing path, or the name of a recipe shipped with cardiofm (``anyecg``)."""
+    from importlib.resources import files
+
+    p = Path(name)
+    if p.exists() or p.suffix in (".yaml", ".yml") or len(p.parts) > 1:
+        return p
+    shipped = Path(str(files("cardiofm") / "recipes" / f"{name}.yaml"))
+    if not shipped.exists():
+        known = sorted(q.stem for q in shipped.parent.glob("*.yaml"))
+        raise ConfigError(f"{name}: no such recipe file, and no shipped recipe of that name ({', '.join(known)})")
+    return shipped
+
+
 def read_recipe(path: str | Path) -> dict[str, Any]:
-    """The raw mapping of a YAML recipe file."""
-    path = Path(path)
+    """The raw mapping of a YAML recipe file (or shipped recipe name)."""
+    path = recipe_path(path)
     try:
         d = yaml.safe_load(path.read_text())
     except FileNotFoundError:

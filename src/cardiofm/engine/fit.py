@@ -44,7 +44,10 @@ def build_trainer(tc: TrainerConfig, fold_dir: Path) -> L.Trainer:
     quiet_lightning()
     callbacks: list[L.Callback] = [
         ModelCheckpoint(dirpath=fold_dir / "checkpoints", filename="best", monitor=tc.monitor, mode="max",
-                        save_top_k=1, save_last=True, auto_insert_metric_name=False, enable_version_counter=False),
+                        save_top_k=1, auto_insert_metric_name=False, enable_version_counter=False),
+        # a second checkpoint of the latest epoch, for resuming (Lightning's save_last only follows the best)
+        ModelCheckpoint(dirpath=fold_dir / "checkpoints", filename="last", monitor=None, save_top_k=1,
+                        every_n_epochs=1, auto_insert_metric_name=False, enable_version_counter=False),
         EarlyStopping(monitor=tc.monitor, mode="max", patience=tc.patience, check_finite=False),
         AugmentationSchedule(),
     ]
@@ -115,7 +118,8 @@ def fit_fold(cfg: RunConfig, store: Store, rows: dict[str, np.ndarray], fold_dir
                           "ever finite?)")
     # read from the checkpoint, not the trainer: under ddp_spawn the fit ran in other processes
     state = torch.load(last, map_location="cpu", weights_only=False)
-    ckpt_state = next((v for k, v in state.get("callbacks", {}).items() if "ModelCheckpoint" in k), {})
+    ckpt_state = next((v for k, v in state.get("callbacks", {}).items()
+                       if "ModelCheckpoint" in k and repr(cfg.trainer.monitor) in k), {})
     score = ckpt_state.get("best_model_score")
     return {"best_checkpoint": str(best), "best_score": None if score is None else float(score),
             "epochs": int(state["epoch"]) + 1, "global_steps": int(state["global_step"]),

@@ -1,1 +1,61 @@
-"""Clinical evaluation: metrics over arrays with confidence intervals (no model knowledge)."""
+"""Clinical evaluation: metrics with confidence intervals on arrays (scikit-learn style, no models).
+
+* ``classification``: AUROC / AUPRC per class, macro, micro with bootstrap CIs; ROC bands; Fmax.
+* ``bootstrap``: PTB-XL resampling rule, patient (cluster) bootstrap, generic ``bootstrap_ci``.
+* ``patients``: exam-level -> patient-level arrays.
+* ``calibration``: reliability curve with Wilson CIs, Brier, ECE, calibration slope / intercept.
+* ``trend``: Spearman trend over an ordinal grade, box-plot summaries.
+* ``thresholds``: sensitivity / specificity / PPV / NPV with Wilson CIs at thresholds, sweeps, risk groups.
+* ``decision``: decision-curve analysis (net benefit).
+* ``survival``: Kaplan-Meier cumulative incidence by group, log-rank, administrative horizon.
+* ``subgroups``: AUROC with CI per declared subgroup (forest plots).
+
+Plots of these results live in :mod:`cardiofm.report.evalplots`. Names are imported lazily, so
+``import cardiofm.evaluate`` does not load lifelines or scikit-learn.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "classification_metrics": "classification", "ClassificationMetrics": "classification",
+    "roc_curves": "classification", "RocCurve": "classification",
+    "fmax_score": "classification", "FmaxResult": "classification",
+    "bootstrap_ci": "bootstrap", "bootstrap_counts": "bootstrap", "BootstrapCI": "bootstrap",
+    "aggregate_by_patient": "patients", "PatientLevel": "patients",
+    "wilson_interval": "intervals", "percentile_interval": "intervals",
+    "calibration_metrics": "calibration", "Calibration": "calibration", "reliability_curve": "calibration",
+    "brier_score": "calibration", "expected_calibration_error": "calibration",
+    "calibration_slope_intercept": "calibration",
+    "spearman_trend": "trend", "TrendResult": "trend",
+    "threshold_metrics": "thresholds", "threshold_sweep": "thresholds", "task_thresholds": "thresholds",
+    "risk_groups": "thresholds", "ThresholdMetrics": "thresholds",
+    "decision_curve": "decision", "net_benefit": "decision", "DecisionCurve": "decision",
+    "kaplan_meier": "survival", "apply_horizon": "survival", "SurvivalResult": "survival",
+    "subgroup_auroc": "subgroups", "Cut": "subgroups", "Categories": "subgroups", "SubgroupTable": "subgroups",
+}
+
+__all__ = [*sorted(_EXPORTS), "by_task"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def by_task(fn: Callable[..., Any], y_true: Any, y_score: Any, task_names: Sequence[str], **kwargs: Any
+            ) -> dict[str, Any]:
+    """Run a one-task metric on every column: ``{task: fn(y_true[:, j], y_score[:, j], **kwargs)}``.
+
+    For the multi-task (grid) plots, e.g. ``by_task(calibration_metrics, y, p, ["LAD", "LCX", "LM", "RCA"])``.
+    """
+    from cardiofm.evaluate import _checks
+
+    y, s = _checks.pair(y_true, y_score)
+    names = _checks.names(task_names, y.shape[1])
+    return {name: fn(y[:, j], s[:, j], **kwargs) for j, name in enumerate(names)}

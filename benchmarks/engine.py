@@ -1,0 +1,165 @@
+"""Engine overhead and inference throughput (issue 4 targets).
+
+1. Training: the same model (``net1d_s``, 12 leads, 12x1000) on the same store, batch 64, no
+   augmentation, once through cardiofm's engine (SupervisedModule + lightning.Trainer with its
+   callbacks, CSV logger, progress bar off) and once through a bare PyTorch loop (same encoder, heads,
+   per-task BCE, AdamW + warm-up/cosine, same DataLoader). Runs alternate (bare, engine, bare, engine)
+   so that a change of machine load hits both; samples/s is taken per epoch, median over epochs.
+2. Inference: the fold-model forward pass (``predict_rows``) over a store, ECGs/s, for the small encoders.
+
+    python benchmarks/engine.py --out benchmarks/_work/engine.json [--threads 2] [--write-results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from torch.nn import functional as F
+from torch.utils.data import DataLoader
+
+from cardiofm.data.sources import open_cohort
+from cardiofm.data.store import Store, build_store
+from cardiofm.data.torch import EpochShuffleSampler, StoreDataset
+from cardiofm.data.transforms import Preprocess
+from cardiofm.engine.fit import predict_rows, quiet_lightning
+from cardiofm.methods.optim import adamw_warmup_cosine
+from cardiofm.methods.supervised import SupervisedConfig, SupervisedModule
+from cardiofm.synth.cohort import generate_cohort
+
+
+def make_store(work: Path, n: int) -> Store:
+    root, store = work / f"synth{n}", work / f"store{n}"
+    if not (root / "cohort.json").exists():
+        generate_cohort(n, root, seed=0, fs=100.0, workers=2, progress=False)
+    build_store(open_cohort("synthetic", root), store, Preprocess(fs=100.0, length=1000), workers=2, progress=False)
+    return Store(store)
+
+
+def _config(encoder: str) -> SupervisedConfig:
+    return SupervisedConfig(encoder=encoder, in_leads=12, n_labels=4, uncertainty_weighting=False, pcgrad=False,
+                            both_views=False, lr=1e-3)
+
+
+def bare_epochs(store: Store, encoder: str, epochs: int, batch: int) -> list[float]:
+    """Samples/s per epoch of a hand-written loop doing the same work as the engine."""
+    L.seed_everything(0, verbose=False)
+    model = SupervisedModule(_config(encoder))  # used as a plain nn.Module: encoder + heads
+    ds = StoreDataset(store, split="train", task="stenosis", labelled_only=False)
+    sampler = EpochShuffleSampler(len(ds), 0)
+    loader = DataLoader(ds, batch_size=batch, sampler=sampler)
+    opt, sched = adamw_warmup_cosine(model.parameters(), 1e-3, 1e-2, len(loader) // 20, epochs * len(loader))
+    rates = []
+    model.train()
+    for e in range(epochs):
+        sampler.set_epoch(e)
+        t0 = time.perf_counter()
+        n = 0
+        for b in loader:
+            logits = model(b["x"])
+            loss = sum(F.binary_cross_entropy_with_logits(logits[:, c], b["y"][:, c]) for c in model.tasks.values())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            n += len(b["x"])
+        rates.append(n / (time.perf_counter() - t0))
+    return rates
+
+
+class EpochTimer(L.Callback):
+    def __init__(self) -> None:
+        self.rates: list[float] = []
+        self.t0 = 0.0
+        self.n = 0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.t0, self.n = time.perf_counter(), 0
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:  # noqa: ANN001
+        self.n += len(batch["x"])
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.rates.append(self.n / (time.perf_counter() - self.t0))
+
+
+def engine_epochs(store: Store, encoder: str, epochs: int, batch: int, work: Path) -> list[float]:
+    """Samples/s per training epoch through the engine's Trainer (callbacks, logger, checkpoints)."""
+    from cardiofm.config import TrainerConfig
+    from cardiofm.data.torch import StoreDataModule
+    from cardiofm.engine.fit import build_trainer
+
+    L.seed_everything(0, verbose=False)
+    module = SupervisedModule(_config(encoder))
+    tc = TrainerConfig(max_epochs=epochs, progress=False, accelerator="cpu", patience=100)
+    fold = Path(tempfile.mkdtemp(dir=work))
+    trainer = build_trainer(tc, fold)
+    timer = EpochTimer()
+    trainer.callbacks.append(timer)
+    idx = store.cohort.index
+    rows = {"train": np.flatnonzero(idx["split"] == "train"), "val": np.flatnonzero(idx["split"] == "val")}
+    dm = StoreDataModule(store.path, task="stenosis", batch_size=batch, rows=rows)
+    trainer.fit(module, datamodule=dm)
+    return timer.rates
+
+
+def inference(store: Store, encoder: str, batch: int, repeats: int = 3) -> float:
+    L.seed_everything(0, verbose=False)
+    model = SupervisedModule(_config(encoder)).eval()
+    rows = np.arange(len(store))
+    predict_rows([model], store, rows[:batch], batch_size=batch)  # warm-up
+    best = 0.0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        predict_rows([model], store, rows, batch_size=batch)
+        best = max(best, len(rows) / (time.perf_counter() - t0))
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", type=Path, default=Path("benchmarks/_work/engine"))
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--n", type=int, default=1200, help="synthetic records (train split ~80 %%)")
+    ap.add_argument("--encoder", default="net1d_s")
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--inference-encoders", default="net1d_s,net1d_tiny,resnet1d_wang,vit_micro")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    quiet_lightning()
+    args.work.mkdir(parents=True, exist_ok=True)
+    store = make_store(args.work, args.n)
+    bare, engine = [], []
+    for _ in range(2):
+        bare += bare_epochs(store, args.encoder, args.epochs, args.batch)[1:]   # first epoch: warm-up
+        engine += engine_epochs(store, args.encoder, args.epochs, args.batch, args.work)[1:]
+    b, e = statistics.median(bare), statistics.median(engine)
+    res = {"encoder": args.encoder, "threads": args.threads, "batch": args.batch, "input": "12x1000 (100 Hz, 10 s)",
+           "train_records": int((store.cohort.index["split"] == "train").sum()),
+           "bare_samples_per_s": round(b, 1), "engine_samples_per_s": round(e, 1),
+           "engine_overhead_pct": round(100 * (b - e) / b, 1),
+           "bare_epochs": [round(r, 1) for r in bare], "engine_epochs": [round(r, 1) for r in engine],
+           "inference_ecgs_per_s": {enc: round(inference(store, enc, 256), 1)
+                                    for enc in args.inference_encoders.split(",")},
+           "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+           "load_average": os.getloadavg()}
+    print(json.dumps(res, indent=1))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

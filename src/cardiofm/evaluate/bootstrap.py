@@ -1,0 +1,208 @@
+"""Bootstrap resampling with the PTB-XL rule, by sample or by patient, and a generic percentile CI.
+
+A resample is kept only if every *scored* class (one with both labels in the full data) has at least
+one positive and one negative in it; otherwise it is redrawn (Strodthoff et al. 2021). A resample is
+never scored from a single label value. Resamples are held as integer counts ``(n_boot, n)`` (how
+often each sample was drawn) so that rank metrics can be computed for all of them at once
+(:mod:`cardiofm.evaluate._ranking`). With ``groups`` (patient ids) whole patients are drawn with
+replacement and each brings all of its exams (cluster bootstrap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cardiofm.errors import MetricError
+from cardiofm.evaluate import _checks
+from cardiofm.evaluate.intervals import percentile_interval
+
+_MAX_ELEMENTS = 4_000_000  # counts drawn per chunk (resamples x samples)
+
+
+def scored_classes(y: np.ndarray) -> np.ndarray:
+    """Boolean mask of the columns of ``y`` ``(n, k)`` that hold both a 0 and a 1."""
+    pos = y.sum(axis=0)
+    return (pos > 0) & (pos < y.shape[0])
+
+
+class Resampler:
+    """Draws valid bootstrap resamples as count matrices, in chunks.
+
+    Args:
+        n: number of samples (rows).
+        n_boot: number of valid resamples wanted.
+        seed: seed or generator.
+        groups: optional cluster id per sample (patient id): clusters are drawn instead of rows.
+        y: optional ``(n, k)`` 0/1 labels; the columns in ``required`` must keep both values.
+        required: mask of required columns of ``y`` (default: :func:`scored_classes`).
+        max_draws: give up (``MetricError``) after drawing this many resamples in total
+            (default ``50 * n_boot``).
+        class_names: for error messages.
+
+    After iterating, ``n_drawn`` holds how many resamples were drawn, rejected ones included.
+    """
+
+    def __init__(self, n: int, n_boot: int, seed: int | np.random.Generator | None = 0, *,
+                 groups: Any = None, y: np.ndarray | None = None, required: np.ndarray | None = None,
+                 max_draws: int | None = None, class_names: tuple[str, ...] | None = None) -> None:
+        self.n = n
+        self.n_boot = _checks.positive_int(n_boot, "n_boot")
+        self.max_draws = 50 * self.n_boot if max_draws is None else _checks.positive_int(max_draws, "max_draws")
+        self.rng = np.random.default_rng(seed)
+        self.codes = None if groups is None else _checks.group_ids(groups, n)
+        self.m = n if self.codes is None else int(self.codes.max()) + 1
+        if y is not None:
+            required = scored_classes(y) if required is None else np.asarray(required, dtype=bool)
+            self.y = y[:, required].astype(np.float32)
+            self.y_names = np.asarray(class_names or tuple(map(str, range(y.shape[1]))))[required]
+        else:
+            self.y = None
+        self.n_drawn = 0
+        self._failures = None if self.y is None else np.zeros(self.y.shape[1], dtype=np.int64)
+
+    def _draw(self, b: int) -> np.ndarray:
+        idx = self.rng.integers(0, self.m, size=(b, self.m))
+        idx += (np.arange(b) * self.m)[:, None]
+        counts = np.bincount(idx.ravel(), minlength=b * self.m).reshape(b, self.m).astype(np.int32)
+        self.n_drawn += b
+        return counts if self.codes is None else counts[:, self.codes]
+
+    def _valid(self, counts: np.ndarray) -> np.ndarray:
+        if self.y is None or self.y.shape[1] == 0:
+            return np.ones(counts.shape[0], dtype=bool)
+        c = counts.astype(np.float32)
+        pos = c @ self.y
+        neg = c.sum(axis=1, keepdims=True) - pos
+        bad = (pos < 0.5) | (neg < 0.5)
+        self._failures += bad.sum(axis=0)
+        return ~bad.any(axis=1)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        chunk = max(1, min(self.n_boot, _MAX_ELEMENTS // max(self.n, self.m)))
+        done = 0
+        while done < self.n_boot:
+            want = min(chunk, self.n_boot - done)
+            kept: list[np.ndarray] = []
+            have = 0
+            while have < want:
+                if self.n_drawn >= self.max_draws:
+                    raise MetricError(self._give_up_message(done + have))
+                counts = self._draw(min(chunk, self.max_draws - self.n_drawn))
+                counts = counts[self._valid(counts)][: want - have]
+                kept.append(counts)
+                have += counts.shape[0]
+            done += want
+            yield np.concatenate(kept)
+
+    def _give_up_message(self, kept: int) -> str:
+        worst = int(np.argmax(self._failures))
+        rate = self._failures[worst] / max(self.n_drawn, 1)
+        pos = int(self.y[:, worst].sum())
+        unit = "patients" if self.codes is not None else "samples"
+        return (f"bootstrap: only {kept} of {self.n_boot} resamples had a positive and a negative for every scored "
+                f"class after {self.n_drawn} draws (max_draws={self.max_draws}); class {self.y_names[worst]!r} "
+                f"({pos} positive of {self.n} rows, {self.m} {unit}) was one-valued in {rate:.0%} of draws. "
+                "Drop or merge rare classes, evaluate on more data, or raise max_draws.")
+
+    def all(self) -> np.ndarray:
+        """Every resample at once, ``(n_boot, n)`` int32 counts."""
+        return np.concatenate(list(self))
+
+
+def bootstrap_counts(y_true: Any, n_boot: int = 1000, *, seed: int | np.random.Generator | None = 0,
+                     groups: Any = None, require_both_classes: bool = True,
+                     max_draws: int | None = None) -> np.ndarray:
+    """The valid resamples used by every bootstrap in :mod:`cardiofm.evaluate`, as counts.
+
+    Args:
+        y_true: ``(n,)`` or ``(n, k)`` 0/1 labels.
+        n_boot: number of resamples.
+        seed: seed or ``numpy.random.Generator``.
+        groups: patient id per sample for a cluster (patient-level) bootstrap.
+        require_both_classes: redraw resamples in which a scored class lacks a positive or a negative.
+        max_draws: cap on the total number of draws (default ``50 * n_boot``).
+
+    Returns:
+        ``(n_boot, n)`` int32 array: how often each sample is in each resample.
+    """
+    y = _checks.labels(y_true)
+    sampler = Resampler(y.shape[0], n_boot, seed, groups=groups, y=y if require_both_classes else None,
+                        max_draws=max_draws)
+    return sampler.all()
+
+
+@dataclass(frozen=True)
+class BootstrapCI:
+    """Point estimate and percentile interval of a metric (scalar or vector).
+
+    ``distribution`` holds the metric on each kept resample, ``(n_boot,)`` or ``(n_boot, ...)``;
+    it is left out of :meth:`to_dict`. ``n_rejected`` counts resamples redrawn by the PTB-XL rule.
+    """
+
+    estimate: float | np.ndarray
+    lower: float | np.ndarray
+    upper: float | np.ndarray
+    level: float
+    n_boot: int
+    n_rejected: int
+    distribution: np.ndarray = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (NaN becomes ``None``), without the distribution."""
+        return _checks.dataclass_dict(self, skip=("distribution",))
+
+
+def bootstrap_ci(metric_fn: Callable[[np.ndarray, np.ndarray], Any], y_true: Any, y_score: Any, *,
+                 n_boot: int = 1000, seed: int | np.random.Generator | None = 0, level: float = 0.95,
+                 groups: Any = None, require_both_classes: bool = True,
+                 max_draws: int | None = None) -> BootstrapCI:
+    """Percentile bootstrap CI of any ``metric_fn(y_true, y_score) -> float | array``.
+
+    Rows of ``y_true`` and ``y_score`` are resampled together (whole patients with ``groups``).
+    With ``require_both_classes`` (the default, for rank metrics) ``y_true`` must be 0/1 and a
+    resample is redrawn unless every class with both labels in the full data keeps both; pass
+    ``False`` for metrics that need no such thing (Brier score, Spearman on grades).
+
+    Args:
+        metric_fn: called on the full data (the estimate) and on every kept resample.
+        y_true: labels, first axis samples.
+        y_score: scores, first axis samples.
+        n_boot: number of kept resamples.
+        seed: seed or generator; the same seed gives the same resamples as every other bootstrap here.
+        level: confidence level.
+        groups: patient id per sample: resample patients, not rows.
+        require_both_classes: apply the PTB-XL redraw rule.
+        max_draws: cap on draws before giving up (default ``50 * n_boot``).
+
+    Returns:
+        A :class:`BootstrapCI`. A metric that is NaN on the full data (e.g. a class with one label
+        value) gets a NaN interval.
+    """
+    level = _checks.level(level)
+    yt, ys = np.asarray(y_true), np.asarray(y_score)
+    if yt.ndim == 0 or ys.ndim == 0 or yt.shape[0] != ys.shape[0]:
+        raise MetricError(f"y_true has shape {yt.shape} but y_score has shape {ys.shape}; "
+                          "both need one row per sample")
+    try:
+        y = _checks.labels(yt) if require_both_classes else None
+    except MetricError as exc:
+        raise MetricError(f"{exc}; for a metric of a non-binary target pass require_both_classes=False") from None
+    sampler = Resampler(yt.shape[0], n_boot, seed, groups=groups, y=y, max_draws=max_draws)
+    estimate = np.asarray(metric_fn(yt, ys), dtype=np.float64)
+    rows = np.arange(yt.shape[0])
+    values = [np.asarray(metric_fn(yt[idx], ys[idx]), dtype=np.float64)
+              for counts in sampler for idx in (np.repeat(rows, c) for c in counts)]
+    dist = np.stack(values)
+    lo, hi = percentile_interval(dist, level)
+    nan = ~np.isfinite(estimate)
+    lo, hi = np.where(nan, np.nan, lo), np.where(nan, np.nan, hi)
+
+    def scalar(a: np.ndarray) -> float | np.ndarray:
+        return float(a) if a.ndim == 0 else a
+
+    return BootstrapCI(scalar(estimate), scalar(lo), scalar(hi), level, sampler.n_boot,
+                       sampler.n_drawn - sampler.n_boot, dist)
