@@ -153,7 +153,7 @@ def main() -> None:
            "bare_epochs": [round(r, 1) for r in bare], "engine_epochs": [round(r, 1) for r in engine],
            "inference_ecgs_per_s": {enc: round(inference(store, enc, 256), 1)
                                     for enc in args.inference_encoders.split(",")},
-           "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+           "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
            "load_average": os.getloadavg()}
     print(json.dumps(res, indent=1))
     if args.out:

@@ -66,12 +66,13 @@ def task_table(s: dict[str, Any], codes: list[str], descriptions: list[str]) -> 
         thr = t.get("threshold", {})
         trend = t.get("trend")
         km = t.get("survival")
+        rho = f"{_f(trend['rho'])} (p={trend['p_value']:.2g})" if trend and trend.get("rho") is not None else "–"
         rows.append([f"{code} ({descriptions[j]})", f"{c['n_pos'][j]}/{c['n']}",
                      _ci(c["auroc"][j], (c.get("auroc_ci") or [None] * len(codes))[j]), _f(c["auprc"][j]),
                      _f(t.get("calibration", {}).get("brier")), _f(thr.get("threshold"), 2),
                      _rate(thr.get("sensitivity")), _rate(thr.get("specificity")), _rate(thr.get("ppv")),
                      _rate(thr.get("npv")),
-                     f"{_f(trend['rho'])} (p={trend['p_value']:.2g})" if trend and trend.get("rho") is not None else "–",
+                     rho,
                      f"{km['logrank_p']:.2g}" if km and km.get("logrank_p") is not None else "–"])
     return _table(["task", "positives", "AUROC [95 % CI]", "AUPRC", "Brier", "threshold", "sensitivity",
                    "specificity", "PPV", "NPV", "Spearman ρ", "log-rank p"], rows)
