@@ -6,13 +6,17 @@ from cardiofm.demo import DEMO_STEPS, run_demo
 
 
 def test_demo_writes_a_complete_run_directory(tmp_path):
-    metrics = run_demo(tmp_path / "run", workers=1, n_synthetic=30, seed=1)
+    metrics = run_demo(tmp_path / "run", workers=1, n_synthetic=120, seed=1)
     out = tmp_path / "run"
     for name in ("config.yaml", "metrics.json", "report.html"):
         assert (out / name).stat().st_size > 100, name
-    assert json.loads((out / "metrics.json").read_text())["synthetic_records"] == 30
-    assert metrics["store_records_ok"] == 30 and metrics["synthetic_max_lead_identity_residual_mv"] <= 1e-6
+    assert json.loads((out / "metrics.json").read_text())["synthetic_records"] == 120
+    assert metrics["store_records_ok"] == 120 and metrics["synthetic_max_lead_identity_residual_mv"] <= 1e-6
     assert (out / "conditions" / "NORM.png").exists()
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64") >= 3
     assert set(metrics["step_seconds"]) == {name for name, _ in DEMO_STEPS}
+    # the AnyECG-CCTA step trained three folds on the demo's store and wrote an evaluated run
+    assert "internal macro AUROC" in metrics["anyecg"]["summary"]
+    assert set(metrics["anyecg"]["folds"]) == {"fold1", "fold2", "fold3"}
+    assert (out / "anyecg" / "report.html").stat().st_size > 10_000

@@ -128,13 +128,17 @@ def task_analyses(ps: PredictionSet, j: int, code: str, threshold: float, cfg: d
         task["trend"] = {"column": grade_col, **obj["trend"].to_dict()}
     surv = cfg.get("survival")
     if surv and surv.get("time") in ps.meta and surv.get("event") in ps.meta:
-        groups = risk_groups(p, threshold)
-        if len(set(groups)) < 2:  # a KM comparison needs both risk groups
-            task["survival"] = {"note": f"every record is {groups[0]} risk at threshold {threshold:g}: no comparison"}
+        cut, grouping = threshold, f"risk threshold {threshold:g}"
+        if (p >= cut).all() or (p < cut).all():  # the threshold leaves a group empty: compare the halves
+            cut = float(np.median(p))
+            grouping = f"median split at p = {cut:.3g} (the risk threshold {threshold:g} leaves one group empty)"
+        groups = risk_groups(p, cut)
+        if len(set(groups)) < 2:
+            task["survival"] = {"note": "every record has the same predicted probability: no comparison"}
         else:
             obj["km"] = kaplan_meier(ps.meta[surv["time"]].to_numpy(float), ps.meta[surv["event"]].to_numpy(float),
                                      groups, horizon=surv.get("horizon_days"), order=["low", "high"])
-            task["survival"] = obj["km"].to_dict()
+            task["survival"] = {"grouping": grouping, **obj["km"].to_dict()}
     spec = _subgroup_spec(cfg.get("subgroups") or {}, ps.meta)
     frame = ps.meta.copy()
     normal = cfg.get("normal_ecg")
