@@ -56,7 +56,7 @@ class Figures:
         return out
 
 
-def _sets(run: RunDir, store: Store, wanted: list[str]) -> list[PredictionSet]:
+def _sets(run: RunDir, store: Store, wanted: list[str], normal: dict[str, Any] | None) -> list[PredictionSet]:
     f = np.load(run.path / PREDICTIONS)
     idx = store.cohort.index
     out = []
@@ -69,9 +69,22 @@ def _sets(run: RunDir, store: Store, wanted: list[str]) -> list[PredictionSet]:
         rows = f[f"{key}_rows"]
         if len(rows) == 0:
             continue
+        meta = idx.iloc[rows].reset_index(drop=True)
+        if normal:
+            meta["normal_ecg"] = normal_mask(store, normal)[rows]
         out.append(PredictionSet(name, title, f[f"{key}_y"].astype(int), f[f"{key}_p"], rows,
-                                 f[f"{key}_patient_id"], idx.iloc[rows].reset_index(drop=True)))
+                                 f[f"{key}_patient_id"], meta))
     return out
+
+
+def normal_mask(store: Store, spec: dict[str, Any]) -> np.ndarray:
+    """Records carrying the normal-ECG label: ``{task: conditions, code: NORM}`` (a task of the cohort)."""
+    if not isinstance(spec, dict) or "task" not in spec or "code" not in spec:
+        raise ConfigError(f"evaluate.normal_ecg: expected {{task: ..., code: ...}}, got {spec!r}")
+    labels = store.cohort.labels(spec["task"])
+    if spec["code"] not in labels.codes:
+        raise ConfigError(f"evaluate.normal_ecg: task {spec['task']} has no label {spec['code']!r}")
+    return labels.matrix[:, labels.codes.index(spec["code"])].astype(bool)
 
 
 def _subgroup_spec(spec: dict[str, Any], meta: pd.DataFrame) -> dict[str, Any]:
@@ -141,10 +154,8 @@ def task_analyses(ps: PredictionSet, j: int, code: str, threshold: float, cfg: d
             task["survival"] = {"grouping": grouping, **obj["km"].to_dict()}
     spec = _subgroup_spec(cfg.get("subgroups") or {}, ps.meta)
     frame = ps.meta.copy()
-    normal = cfg.get("normal_ecg")
-    if normal and normal.get("column") in frame:
-        is_normal = frame[normal["column"]].astype(str) == str(normal["value"])
-        frame["ecg"] = np.where(is_normal, "normal ECG", "abnormal ECG")
+    if "normal_ecg" in frame:  # AnyECG's occult-disease analysis: the records read as normal ECGs
+        frame["ecg"] = np.where(frame["normal_ecg"], "normal ECG", "abnormal ECG")
         spec["ecg"] = "category"
     if spec:
         obj["forest"] = subgroup_auroc(y, p, frame, spec, n_boot=min(n_boot, 500), seed=0)
@@ -211,7 +222,7 @@ def evaluate_run(run_dir: str | Path) -> dict[str, Any]:
     codes = list(labels.codes)
     figures = Figures()
     out: dict[str, Any] = {"task": cfg.data.task, "codes": codes, "descriptions": list(labels.descriptions)}
-    sets = _sets(run, store, list(cfg.evaluate.get("sets", ["internal", "test"])))
+    sets = _sets(run, store, list(cfg.evaluate.get("sets", ["internal", "test"])), cfg.evaluate.get("normal_ecg"))
     for ps in sets:
         plots_dir = run.plots / ps.name
         plots_dir.mkdir(exist_ok=True)

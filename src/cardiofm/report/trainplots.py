@@ -27,7 +27,8 @@ def plot_learning_curves(logs: Mapping[str, pd.DataFrame], out: str | Path | Non
     ax_loss.set(xlabel="epoch", ylabel="training loss (weighted sum)", title="Training loss (epoch mean)")
     for ax in (ax_auc, ax_loss):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
