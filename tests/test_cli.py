@@ -21,7 +21,8 @@ def test_info_json_on_fixture():
     assert s["records"] == 20 and s["folds"] == {str(f): 2 for f in range(1, 11)}
     assert s["notes"]["listed_missing"] == 3 and s["skipped"]["count"] == 0
     assert {t: v["n_labels"] for t, v in s["tasks"].items()} == {
-        "all": 71, "diagnostic": 44, "subdiagnostic": 23, "superdiagnostic": 5, "form": 19, "rhythm": 12}
+        "all": 71, "diagnostic": 44, "subdiagnostic": 23, "superdiagnostic": 5, "form": 19, "rhythm": 12,
+        "mi_territory": 4}
 
 
 def test_info_human_readable_lists_skips(tmp_path):

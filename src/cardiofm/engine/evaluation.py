@@ -98,6 +98,16 @@ def _subgroup_spec(spec: dict[str, Any], meta: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+def _or_note(compute: Any) -> Any:
+    """``compute()``, or ``{"note": why}`` when the data cannot support that metric (e.g. no positives)."""
+    from cardiofm.errors import MetricError
+
+    try:
+        return compute()
+    except MetricError as exc:
+        return {"note": str(exc)}
+
+
 def discrimination(ps: PredictionSet, codes: list[str], n_boot: int) -> dict[str, Any]:
     """AUROC/AUPRC (CI), Fmax, at exam level and at patient level (mean of a patient's exams)."""
     from cardiofm.evaluate.classification import classification_metrics, fmax_score
@@ -105,7 +115,7 @@ def discrimination(ps: PredictionSet, codes: list[str], n_boot: int) -> dict[str
 
     res: dict[str, Any] = {"n_records": len(ps.y), "n_patients": int(len(set(ps.patient_ids)))}
     res["classification"] = classification_metrics(ps.y, ps.p, class_names=codes, n_boot=n_boot, seed=0).to_dict()
-    res["fmax"] = fmax_score(ps.y, ps.p).to_dict()
+    res["fmax"] = _or_note(lambda: fmax_score(ps.y, ps.p).to_dict())
     if len(set(ps.patient_ids)) < len(ps.patient_ids):
         pl = aggregate_by_patient(ps.y, ps.p, ps.patient_ids, how="mean")
         res["patient_level"] = classification_metrics(pl.y_true, pl.y_score, class_names=codes, n_boot=n_boot,
@@ -171,11 +181,12 @@ def evaluate_set(ps: PredictionSet, codes: list[str], cfg: dict[str, Any], plots
 
     n_boot = int(cfg.get("n_boot", 1000))
     sec = ps.title
-    res = discrimination(ps, codes, n_boot)
     scored = [j for j in range(len(codes)) if 0 < ps.y[:, j].sum() < len(ps.y)]
     if not scored:
+        res = {"n_records": len(ps.y), "n_patients": int(len(set(ps.patient_ids)))}
         res["note"] = "no task has both positive and negative records in this set"
         return res
+    res = discrimination(ps, codes, n_boot)
     names = [codes[j] for j in scored]
     roc = roc_curves(ps.y[:, scored], ps.p[:, scored], class_names=names, n_boot=n_boot)
     figures.add(sec, "ROC curves with 95 % bootstrap bands", ep.plot_roc, roc, out=plots_dir / "roc.png")
@@ -254,8 +265,12 @@ def _learning_curves(run: RunDir, figures: Figures) -> dict[str, Any]:
 def summary_line(out: dict[str, Any]) -> str:
     parts = []
     for name in ("internal", "test"):
-        c = out.get(name, {}).get("classification")
-        if c:
-            lo, hi = c.get("macro_auroc_ci") or (float("nan"), float("nan"))
-            parts.append(f"{name} macro AUROC {c['macro_auroc']:.3f} [{lo:.3f}, {hi:.3f}] (n={out[name]['n_records']})")
+        s = out.get(name) or {}
+        c = s.get("classification")
+        if c and c.get("macro_auroc") is not None:
+            lo, hi = (c.get("macro_auroc_ci") or [None, None])[:2]
+            ci = f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else ""
+            parts.append(f"{name} macro AUROC {c['macro_auroc']:.3f}{ci} (n={s['n_records']})")
+        elif s:
+            parts.append(f"{name}: {s.get('note', 'not scored')} (n={s.get('n_records')})")
     return "; ".join(parts)

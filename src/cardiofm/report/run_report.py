@@ -105,6 +105,9 @@ def write_run_report(run: Any, cfg: Any, ev: dict[str, Any], figures: Any) -> Pa
         sections.setdefault(section, []).append((caption, path))
     for name, label in (("internal", None), ("test", None)):
         s = ev.get(name)
+        if s and "classification" not in s:
+            parts.append(f"<h2>{html.escape(name)}</h2><p class='muted'>{html.escape(str(s.get('note', '')))} "
+                         f"({s.get('n_records')} records)</p>")
         if not s or "classification" not in s:
             continue
         heading = next((sec for sec in sections if sec.lower().startswith(name[:4])), label or name)
