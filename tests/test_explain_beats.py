@@ -189,7 +189,7 @@ def test_risk_groups_threshold() -> None:
     g = risk_groups([0.01, 0.15, 0.149, 0.9], 0.15)
     assert g.tolist() == ["low risk", "high risk", "low risk", "high risk"]
     assert risk_groups(np.array([0.5]), 0.5, labels=("pos", "neg")).tolist() == ["pos"]
-    with pytest.raises(ConfigError, match="probabilities"):
+    with pytest.raises(ConfigError, match="non-finite"):
         risk_groups([0.1, np.nan], 0.15)
     with pytest.raises(ConfigError, match="threshold"):
         risk_groups([0.1], 15)

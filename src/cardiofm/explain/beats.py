@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from cardiofm.data.record import normalise_lead_name, normalise_lead_names
-from cardiofm.data.transforms import bandpass
+from cardiofm.data.transforms import _check_fs, bandpass
 from cardiofm.data.transforms import zscore as zscore_last_axis
 from cardiofm.errors import ConfigError, LeadError
 from cardiofm.physio.beats import segment_beats
@@ -50,24 +50,14 @@ def risk_groups(prob: Any, threshold: float, *, labels: tuple[str, str] = (HIGH,
     """Label each record ``labels[0]`` (``prob >= threshold``) or ``labels[1]`` (below it).
 
     The paper calls a record high risk at a predicted probability of at least 15 % (LAD, LCX, RCA) or
-    1 % (LM). ``prob`` is a 1-D array of probabilities in [0, 1]; NaN or out-of-range values raise
-    :class:`ConfigError`.
+    1 % (LM). A thin wrapper over :func:`cardiofm.evaluate.thresholds.risk_groups` with the names
+    (high first) the beat plots use.
     """
-    p = _as_float_array(prob, "prob")
-    if p.ndim != 1:
-        raise ConfigError(f"prob must be a 1-D array of probabilities (one per record), got shape {p.shape}")
-    if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
-        bad = int(np.flatnonzero(~np.isfinite(p) | (p < 0) | (p > 1))[0])
-        raise ConfigError(f"prob must hold probabilities in [0, 1]; record {bad} has {p[bad]!r}")
-    try:
-        thr = float(threshold)
-    except (TypeError, ValueError):
-        raise ConfigError(f"threshold must be a number in [0, 1], got {threshold!r}") from None
-    if not 0.0 <= thr <= 1.0:
-        raise ConfigError(f"threshold must be a probability in [0, 1], got {threshold!r}")
+    from cardiofm.evaluate.thresholds import risk_groups as split
+
     if len(labels) != 2 or labels[0] == labels[1]:
         raise ConfigError(f"labels must be two different names (high, low), got {labels!r}")
-    return np.where(p >= thr, str(labels[0]), str(labels[1]))
+    return split(prob, threshold, labels=(str(labels[1]), str(labels[0])))
 
 
 @dataclass
@@ -169,16 +159,6 @@ def _as_float_array(x: Any, name: str) -> np.ndarray:
         return np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be numeric, got {type(x).__name__}") from None
-
-
-def _check_fs(fs: float) -> float:
-    try:
-        f = float(fs)
-    except (TypeError, ValueError):
-        raise ConfigError(f"fs must be a sampling rate in Hz, got {fs!r}") from None
-    if not math.isfinite(f) or f <= 0:
-        raise ConfigError(f"fs must be a positive sampling rate in Hz, got {fs!r}")
-    return f
 
 
 def as_records(signals: Any, leads: Sequence[str]) -> tuple[list[np.ndarray], tuple[str, ...]]:
