@@ -193,7 +193,7 @@ def test_risk_groups_threshold() -> None:
         risk_groups([0.1, np.nan], 0.15)
     with pytest.raises(ConfigError, match="threshold"):
         risk_groups([0.1], 15)
-    with pytest.raises(ConfigError, match="1-D"):
+    with pytest.raises(ConfigError, match="one task at a time"):
         risk_groups([[0.1]], 0.5)
 
 
