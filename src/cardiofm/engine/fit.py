@@ -57,7 +57,12 @@ def build_trainer(tc: TrainerConfig, fold_dir: Path) -> L.Trainer:
     attempt = f"attempt{len(list((fold_dir / 'logs').glob('attempt*')))}"
     loggers: list[Any] = [CSVLogger(save_dir=fold_dir, name="logs", version=attempt)]
     if tc.tensorboard:
+        import importlib.util
+
         from lightning.pytorch.loggers import TensorBoardLogger
+
+        if not any(importlib.util.find_spec(m) for m in ("tensorboard", "tensorboardX")):
+            raise ConfigError("trainer.tensorboard=true needs the tensorboard package: pip install tensorboard")
 
         loggers.append(TensorBoardLogger(save_dir=fold_dir, name="tensorboard", version=attempt))
     import datetime
