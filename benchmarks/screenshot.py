@@ -32,7 +32,7 @@ def crop_pages(shot: Path, page: int = 2000) -> list[Path]:
     from PIL import Image
 
     im = Image.open(shot).convert("RGB")
-    rows = np.flatnonzero((np.asarray(im).min(axis=(1, 2)) < 250))
+    rows = np.flatnonzero(np.asarray(im).min(axis=(1, 2)) < 250)
     bottom = int(rows.max()) + 20 if len(rows) else im.height
     im = im.crop((0, 0, im.width, min(bottom, im.height)))
     im.save(shot)
