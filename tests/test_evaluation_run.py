@@ -83,3 +83,21 @@ def test_user_errors_exit_2_with_one_line(tmp_path: Path):
         assert r.returncode == 2, (args, r.stderr[-2000:])
         assert r.stderr.startswith("cardiofm: error:") and "Traceback" not in r.stderr, (args, r.stderr)
     assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.slow
+def test_patient_level_view_when_patients_have_several_exams(trained: Path, tmp_path: Path):
+    import shutil
+
+    from cardiofm.engine.evaluation import evaluate_run
+
+    run = tmp_path / "run"
+    shutil.copytree(trained, run, ignore=shutil.ignore_patterns("plots", "report.html"))
+    f = dict(np.load(run / "predictions.npz"))
+    f["oof_patient_id"] = np.array([f"P{i // 2}" for i in range(len(f["oof_rows"]))])  # two exams per patient
+    np.savez(run / "predictions.npz", **f)
+    ev = evaluate_run(run)
+    pl = ev["internal"]["patient_level"]
+    assert isinstance(pl, dict) and pl["n"] == (len(f["oof_rows"]) + 1) // 2
+    assert (run / "plots" / "internal" / "roc_patient_level.png").exists()
+    assert ev["test"]["patient_level"].startswith("one exam per patient")

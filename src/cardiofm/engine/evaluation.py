@@ -190,6 +190,16 @@ def evaluate_set(ps: PredictionSet, codes: list[str], cfg: dict[str, Any], plots
     names = [codes[j] for j in scored]
     roc = roc_curves(ps.y[:, scored], ps.p[:, scored], class_names=names, n_boot=n_boot)
     figures.add(sec, "ROC curves with 95 % bootstrap bands", ep.plot_roc, roc, out=plots_dir / "roc.png")
+    if isinstance(res.get("patient_level"), dict):  # several exams per patient: the patient-level view too
+        from cardiofm.evaluate.patients import aggregate_by_patient
+
+        pl = aggregate_by_patient(ps.y, ps.p, ps.patient_ids, how="mean")
+        ok = [j for j in scored if 0 < pl.y_true[:, j].sum() < len(pl.y_true)]
+        if ok:
+            both = {"exam level": roc, "patient level (mean over exams)": roc_curves(
+                pl.y_true[:, ok], pl.y_score[:, ok], class_names=[codes[j] for j in ok], n_boot=n_boot)}
+            figures.add(sec, "ROC at exam level vs patient level", ep.plot_roc, both,
+                        out=plots_dir / "roc_patient_level.png")
     thresholds = {c: float((cfg.get("thresholds") or {}).get(c, cfg.get("default_threshold", 0.5))) for c in codes}
     res["thresholds"] = thresholds
     res["per_task"], objs = {}, {}
