@@ -126,6 +126,23 @@ def inference(store: Store, encoder: str, batch: int, repeats: int = 3) -> float
     return best
 
 
+PAPER_PARAMS = {"net1d_s": 448_000, "net1d_m": 30_700_000, "net1d_l": 296_000_000}
+
+
+def parameter_counts() -> dict[str, dict[str, float | int | None]]:
+    """Parameters of every registered encoder (1 lead, as CLEF counts them; built on the meta device)."""
+    from cardiofm.models import count_parameters, create_model, list_models
+
+    out = {}
+    for name in list_models():
+        with torch.device("meta"):
+            n = count_parameters(create_model(name, in_leads=1))
+        paper = PAPER_PARAMS.get(name)
+        out[name] = {"params_1_lead": n, "paper": paper,
+                     "gap_pct": None if paper is None else round(100 * (n - paper) / paper, 2)}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, default=Path("benchmarks/_work/engine"))
@@ -151,6 +168,7 @@ def main() -> None:
            "bare_samples_per_s": round(b, 1), "engine_samples_per_s": round(e, 1),
            "engine_overhead_pct": round(100 * (b - e) / b, 1),
            "bare_epochs": [round(r, 1) for r in bare], "engine_epochs": [round(r, 1) for r in engine],
+           "parameters": parameter_counts(),
            "inference_ecgs_per_s": {enc: round(inference(store, enc, 256), 1)
                                     for enc in args.inference_encoders.split(",")},
            "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",

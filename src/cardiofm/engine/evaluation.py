@@ -163,6 +163,9 @@ def task_analyses(ps: PredictionSet, j: int, code: str, threshold: float, cfg: d
                                      groups, horizon=surv.get("horizon_days"), order=["low", "high"])
             task["survival"] = {"grouping": grouping, **obj["km"].to_dict()}
     spec = _subgroup_spec(cfg.get("subgroups") or {}, ps.meta)
+    missing = sorted(set(cfg.get("subgroups") or {}) - set(spec))
+    if missing:
+        task["subgroups_missing_columns"] = missing
     frame = ps.meta.copy()
     if "normal_ecg" in frame:  # AnyECG's occult-disease analysis: the records read as normal ECGs
         frame["ecg"] = np.where(frame["normal_ecg"], "normal ECG", "abnormal ECG")
