@@ -329,25 +329,12 @@ def main(argv: list[str] | None = None) -> int:
             val_dataset = val_dataset if val_dataset is not None else self._val_ds
             gen = torch.Generator()
             gen.manual_seed(self._seed)
-            self.train_loader = BudgetedLoader(
-                dataset=train_dataset,
-                batch_size=self.batch_size,
-                shuffle=True,
-                num_workers=0,
-                drop_last=False,
-                collate_fn=self.collate_fn,
-                generator=gen,
-            )
+            common = {"batch_size": self.batch_size, "num_workers": 0, "drop_last": False,
+                      "collate_fn": self.collate_fn}
+            self.train_loader = BudgetedLoader(dataset=train_dataset, shuffle=True, generator=gen, **common)
             self.train_loader.trainer = self
             self.val_train_loader = None
-            self.val_loader = DataLoader(
-                dataset=val_dataset,
-                batch_size=self.batch_size,
-                shuffle=False,
-                num_workers=0,
-                drop_last=False,
-                collate_fn=self.collate_fn,
-            )
+            self.val_loader = DataLoader(dataset=val_dataset, shuffle=False, **common)
 
         def run_one_step(self, *data):
             # time between consecutive step starts (= one full optimisation step incl. data loading)
