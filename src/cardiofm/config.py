@@ -53,6 +53,7 @@ class TrainerConfig:
     max_time_s: float | None = None           # wall-time budget of one fit (stops after the step in progress)
     patience: int = 5
     monitor: str = "val_macro_auroc"
+    mode: str = "max"                         # "max" (AUROC) or "min" (a loss) for monitor
     accelerator: str = "auto"
     devices: int | str | list[int] = 1
     strategy: str = "auto"
@@ -76,6 +77,32 @@ class CVConfig:
 
 
 @dataclass
+class PretrainConfig:
+    """Self-supervised pretraining (CLEF and its SSL baselines): which records, which leads, which risk."""
+
+    extra_data: list[dict[str, Any]] = field(default_factory=list)  # more sources (DataConfig mappings)
+    splits: list[str] = field(default_factory=lambda: ["train"])    # store splits pretrained on
+    val_splits: list[str] = field(default_factory=lambda: ["val"])  # held-out records for the val loss
+    one_per_patient: bool = True              # first recording of each patient (no same-patient negatives)
+    lead_sampling: str = "random"             # "random": one of data.leads per sample; "fixed": all data.leads
+    risk_columns: dict[str, str] = field(default_factory=dict)       # SCORE2 input -> cohort column
+
+
+@dataclass
+class ProbeConfig:
+    """The probing protocol run after pretraining: linear probe (and optionally fine-tuning)."""
+
+    tasks: list[str] = field(default_factory=list)      # label tasks of the primary data (empty: no probe)
+    regression: list[str] = field(default_factory=list)  # numeric cohort columns probed by ridge regression
+    leads: list[str] = field(default_factory=lambda: ["I", "II"])
+    fractions: list[float] = field(default_factory=lambda: [0.01, 0.1, 1.0])
+    finetune: bool = False
+    finetune_epochs: int = 5
+    seed: int = 42
+    bootstrap: int = 1000
+
+
+@dataclass
 class RunConfig:
     """One training run: data, encoder, method, trainer, cross-validation and evaluation settings."""
 
@@ -88,6 +115,8 @@ class RunConfig:
     method: dict[str, Any] = field(default_factory=lambda: {"name": "supervised"})
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     cv: CVConfig = field(default_factory=CVConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    probe: ProbeConfig = field(default_factory=ProbeConfig)
     evaluate: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -100,7 +129,8 @@ class RunConfig:
         return dataclasses.asdict(self)
 
 
-_SECTIONS = {"data": DataConfig, "trainer": TrainerConfig, "cv": CVConfig}
+_SECTIONS = {"data": DataConfig, "trainer": TrainerConfig, "cv": CVConfig, "pretrain": PretrainConfig,
+             "probe": ProbeConfig}
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:

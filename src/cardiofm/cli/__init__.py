@@ -14,6 +14,7 @@ app = typer.Typer(help="cardiofm: clinically grounded ECG foundation models.", n
                   pretty_exceptions_enable=False, add_completion=False)
 app.add_typer(data_app, name="data")
 app.command()(run_cli.train)
+app.command()(run_cli.pretrain)
 app.command()(run_cli.evaluate)
 app.command()(run_cli.predict)
 

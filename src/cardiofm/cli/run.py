@@ -31,6 +31,21 @@ def train(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/any
         typer.echo(f"report: {run.path / 'report.html'}")
 
 
+def pretrain(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/clef.yaml."),
+             variant: str = typer.Option(None, help="Variant of the recipe (default: its default_variant)."),
+             set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+             out: str = typer.Option(None, help="Run folder (default runs/<name>-<variant>).")) -> None:
+    """Self-supervised pretraining (CLEF, SimCLR, BYOL), then the recipe's probe; rerun to resume."""
+    from cardiofm.config import load_config
+    from cardiofm.engine.pretrain import pretrain as run_pretrain
+
+    overrides = list(set_ or [])
+    if out:
+        overrides.append(f"out={out}")
+    run = run_pretrain(load_config(recipe, variant, overrides))
+    typer.echo(f"pretrained: {run.path / 'encoder'}")
+
+
 def evaluate(run_dir: Path = typer.Argument(..., help="A run folder written by `cardiofm train`.")) -> None:
     """Run the clinical evaluation of a trained run: metrics.json, plots/ and report.html."""
     from cardiofm.engine.evaluation import evaluate_run

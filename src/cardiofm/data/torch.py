@@ -176,16 +176,19 @@ class StoreDataModule(L.LightningDataModule):
 
 
 class AugmentationSchedule(L.Callback):
-    """Sets the training set's epoch and AnyECG's cosine-annealed strength (1.0 -> 0.5) each epoch."""
+    """Sets the training set's epoch and AnyECG's cosine-annealed strength (1.0 -> 0.5) each epoch
+    (the strength only where the training set has one)."""
 
     def __init__(self, low: float = 0.5, high: float = 1.0) -> None:
         self.low, self.high = low, high
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        dm = trainer.datamodule
-        if not isinstance(dm, StoreDataModule) or "train" not in dm.datasets:
+        ds = getattr(trainer.datamodule, "datasets", {}).get("train")
+        if ds is None:
             return
-        ds = dm.datasets["train"]
-        ds.set_epoch(trainer.current_epoch)
+        if hasattr(ds, "set_epoch"):  # any data module whose training set draws per-epoch randomness
+            ds.set_epoch(trainer.current_epoch)
+        if not hasattr(ds, "set_strength"):
+            return
         total = trainer.max_epochs if trainer.max_epochs and trainer.max_epochs > 0 else 1
         ds.set_strength(cosine_strength(trainer.current_epoch, total, low=self.low, high=self.high))

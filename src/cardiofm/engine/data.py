@@ -59,8 +59,8 @@ def open_data_cohort(data: DataConfig, run_path: Path) -> Any:
     return open_cohort(data.source, root, **data.options)
 
 
-def prepare_store(data: DataConfig, run_path: Path) -> Store:
-    """Build (or reuse) the run's store and check that it holds the configured task."""
+def prepare_store(data: DataConfig, run_path: Path, *, require_task: bool = True) -> Store:
+    """Build (or reuse) the run's store and (unless ``require_task=False``) check that it holds the task."""
     store_path = Path(data.store) if data.store else run_path / "store"
     try:
         store = Store(store_path)
@@ -75,6 +75,8 @@ def prepare_store(data: DataConfig, run_path: Path) -> Store:
             raise ConfigError(f"data.preprocess: {exc}") from None
         build_store(cohort, store_path, prep, workers=data.build_workers)
         store = Store(store_path)
+    if not require_task:
+        return store
     labels = store.cohort.labels(data.task)
     if labels.matrix.shape[1] == 0:
         raise ConfigError(f"data.task {data.task!r} has no labels in this cohort")

@@ -42,13 +42,15 @@ def quiet_lightning() -> None:
 def build_trainer(tc: TrainerConfig, fold_dir: Path) -> L.Trainer:
     """A ``lightning.Trainer`` writing checkpoints and CSV (optionally TensorBoard) logs to ``fold_dir``."""
     quiet_lightning()
+    if tc.mode not in ("max", "min"):
+        raise ConfigError(f"trainer.mode: {tc.mode!r}; use max (a score such as AUROC) or min (a loss)")
     callbacks: list[L.Callback] = [
-        ModelCheckpoint(dirpath=fold_dir / "checkpoints", filename="best", monitor=tc.monitor, mode="max",
+        ModelCheckpoint(dirpath=fold_dir / "checkpoints", filename="best", monitor=tc.monitor, mode=tc.mode,
                         save_top_k=1, auto_insert_metric_name=False, enable_version_counter=False),
         # a second checkpoint of the latest epoch, for resuming (Lightning's save_last only follows the best)
         ModelCheckpoint(dirpath=fold_dir / "checkpoints", filename="last", monitor=None, save_top_k=1,
                         every_n_epochs=1, auto_insert_metric_name=False, enable_version_counter=False),
-        EarlyStopping(monitor=tc.monitor, mode="max", patience=tc.patience, check_finite=False),
+        EarlyStopping(monitor=tc.monitor, mode=tc.mode, patience=tc.patience, check_finite=False),
         AugmentationSchedule(),
     ]
     if tc.progress:

@@ -1,0 +1,159 @@
+"""Self-supervised pretraining runs (``cardiofm pretrain``): sources -> two-view data -> encoder -> probe.
+
+A run folder holds ``config.yaml``, ``pretrain/`` (checkpoints, CSV logs per attempt, ``done.json``),
+``encoder/`` (the best encoder as safetensors + JSON, loadable by ``cardiofm.models.load_model`` and by
+``method.pretrained`` of a supervised recipe), ``sources.json`` (records, risk and missingness per
+source) and ``metrics.json``. Rerunning the same config resumes from the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+
+from cardiofm.config import DataConfig, RunConfig, _build
+from cardiofm.data.store import Store
+from cardiofm.data.views import TwoViewDataModule, ViewSource
+from cardiofm.engine.data import augment_spec, prepare_store
+from cardiofm.engine.fit import build_trainer
+from cardiofm.engine.rundir import RunDir, atomic_write_text
+from cardiofm.errors import ConfigError
+from cardiofm.methods.registry import create_method
+
+DONE = "done.json"
+
+
+def first_per_patient(store: Store, rows: np.ndarray) -> np.ndarray:
+    """The first of each patient's records among ``rows`` (store order), as CLEF pretrains on."""
+    pids = store.cohort.index["patient_id"].astype(str).to_numpy()[rows]
+    _, first = np.unique(pids, return_index=True)
+    return np.sort(rows[first])
+
+
+def _rows_in(store: Store, splits: list[str]) -> np.ndarray:
+    idx = store.cohort.index
+    split = idx["split"].astype(str).to_numpy() if "split" in idx else np.full(len(idx), "train")
+    return np.flatnonzero(np.isin(split, splits))
+
+
+def _source(store: Store, rows: np.ndarray, cfg: RunConfig, name: str) -> ViewSource:
+    from cardiofm.clinical.cohort_risk import cohort_score2
+
+    if cfg.pretrain.one_per_patient:
+        rows = first_per_patient(store, rows)
+    r = cohort_score2(store.cohort.index.iloc[rows], cfg.pretrain.risk_columns, seed=cfg.seed)
+    return ViewSource(store.path, rows, r.risk, r.n_missing, name=name)
+
+
+def data_configs(cfg: RunConfig) -> list[DataConfig]:
+    """The primary ``data`` section plus each of ``pretrain.extra_data`` (merged over it)."""
+    import dataclasses
+
+    out = [cfg.data]
+    for k, extra in enumerate(cfg.pretrain.extra_data, start=1):
+        base = {f.name: getattr(cfg.data, f.name) for f in dataclasses.fields(DataConfig)}
+        base.update({"root": None, "store": None, "options": {}})
+        out.append(_build(DataConfig, {**base, **dict(extra)}, f"pretrain.extra_data[{k}]"))
+    return out
+
+
+def pretrain_sources(cfg: RunConfig, run_path: Path) -> tuple[list[ViewSource], list[ViewSource], list[Store]]:
+    """Training and validation sources of every configured data set (stores built as needed)."""
+    train, val, stores = [], [], []
+    for k, dc in enumerate(data_configs(cfg)):
+        where = run_path if k == 0 else run_path / f"extra{k}"
+        store = prepare_store(dc, where, require_task=k == 0)
+        name = f"{dc.source}" + (f" ({dc.root})" if dc.root else "")
+        train.append(_source(store, _rows_in(store, cfg.pretrain.splits), cfg, name))
+        val.append(_source(store, _rows_in(store, cfg.pretrain.val_splits), cfg, name))
+        stores.append(store)
+    if sum(len(s.rows) for s in val) < 2:
+        raise ConfigError(f"pretraining needs validation records (splits {cfg.pretrain.val_splits}) for its "
+                          "val_loss; set pretrain.val_splits to splits the stores have")
+    return train, val, stores
+
+
+def describe_sources(train: list[ViewSource], val: list[ViewSource]) -> list[dict[str, Any]]:
+    out = []
+    for t, v in zip(train, val, strict=True):
+        hist = np.bincount(t.n_missing, minlength=8)[:8]
+        out.append({"source": t.name, "store": str(t.store), "train_records": len(t.rows), "val_records": len(v.rows),
+                    "risk_median": float(np.median(t.risk)) if len(t.risk) else None,
+                    "risk_p10_p90": np.percentile(t.risk, [10, 90]).round(4).tolist() if len(t.risk) else None,
+                    "n_missing_histogram": hist.tolist()})
+    return out
+
+
+def method_values(cfg: RunConfig, n_leads: int) -> dict[str, Any]:
+    values = {k: v for k, v in cfg.method.items() if k != "name"}
+    model = dict(cfg.model)
+    values.setdefault("encoder", model.pop("name"))
+    values.setdefault("encoder_cfg", model)
+    values.setdefault("in_leads", n_leads)
+    return values
+
+
+def pretrain(cfg: RunConfig) -> RunDir:
+    """Pretrain ``cfg``'s encoder (resuming the run folder of the same config), save it, then probe it."""
+    if cfg.method.get("name") != "contrastive":
+        raise ConfigError(f"cardiofm pretrain runs self-supervised methods (method.name: contrastive), "
+                          f"not {cfg.method.get('name')!r}; use `cardiofm train` for supervised recipes")
+    if cfg.trainer.mode != "min" or not cfg.trainer.monitor.endswith("loss"):
+        raise ConfigError("pretraining selects the checkpoint with the lowest validation loss: set "
+                          "trainer.monitor=val_loss and trainer.mode=min")
+    run = RunDir.create(cfg)
+    if cfg.trainer.threads:
+        torch.set_num_threads(int(cfg.trainer.threads))
+    train, val, stores = pretrain_sources(cfg, run.path)
+    atomic_write_text(run.path / "sources.json", json.dumps(describe_sources(train, val), indent=1))
+    fold_dir = run.path / "pretrain"
+    if not (fold_dir / DONE).exists():
+        info = fit_pretraining(cfg, train, val, fold_dir)
+        atomic_write_text(fold_dir / DONE, json.dumps(info, indent=1))
+    run.update_metrics("pretraining", json.loads((fold_dir / DONE).read_text()))
+    if cfg.probe.tasks or cfg.probe.regression:
+        from cardiofm.engine.probe import probe_run
+
+        probe_run(run, cfg, stores[0])
+    return run
+
+
+def fit_pretraining(cfg: RunConfig, train: list[ViewSource], val: list[ViewSource], fold_dir: Path) -> dict[str, Any]:
+    from cardiofm.models import save_model
+
+    d = cfg.data
+    dm = TwoViewDataModule(train, val, leads=d.leads, lead_sampling=cfg.pretrain.lead_sampling,
+                           augment=augment_spec(d.augment), batch_size=d.batch_size, num_workers=d.num_workers,
+                           seed=cfg.seed)
+    n_leads = 1 if cfg.pretrain.lead_sampling == "random" else len(d.leads or Store(train[0].store).leads)
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    module = create_method("contrastive", method_values(cfg, n_leads))
+    trainer = build_trainer(cfg.trainer, fold_dir)
+    last = fold_dir / "checkpoints" / "last.ckpt"
+    resumed = last.exists()
+    n_train = sum(len(s.rows) for s in train)
+    print(f"== pretraining {cfg.method.get('objective', 'clef')}: {n_train} train, "
+          f"{sum(len(s.rows) for s in val)} val records, {n_leads} lead(s) per sample")
+    t0 = time.perf_counter()
+    trainer.fit(module, datamodule=dm, ckpt_path=str(last) if resumed else None)
+    best = fold_dir / "checkpoints" / "best.ckpt"
+    if not best.exists():
+        raise ConfigError(f"{fold_dir}: pretraining ended without a best checkpoint (was val_loss ever finite?)")
+    state = torch.load(best, map_location="cpu", weights_only=False)
+    module.load_state_dict(state["state_dict"])
+    save_model(module.encoder, fold_dir.parent / "encoder")
+    last_state = torch.load(last, map_location="cpu", weights_only=False)
+    ckpt = next((v for k, v in last_state.get("callbacks", {}).items()
+                 if "ModelCheckpoint" in k and repr(cfg.trainer.monitor) in k), {})
+    score = ckpt.get("best_model_score")
+    return {"objective": module.config.objective, "best_val_loss": None if score is None else float(score),
+            "epochs": int(last_state["epoch"]) + 1, "global_steps": int(last_state["global_step"]),
+            "train_seconds": round(time.perf_counter() - t0, 2), "resumed": resumed, "train_records": n_train,
+            "encoder": str(fold_dir.parent / "encoder")}
+

@@ -1,0 +1,102 @@
+"""`cardiofm pretrain`: CLEF recipe end to end on a small synthetic cohort, resume, errors, probe rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pandas as pd
+import pytest
+
+from cardiofm.config import load_config
+from cardiofm.data.store import Store
+from cardiofm.engine.pretrain import first_per_patient, pretrain
+from cardiofm.errors import ConfigError
+from cardiofm.models import load_model
+
+RECIPE = Path(__file__).parents[1] / "configs" / "clef.yaml"
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from cardiofm.synth.cohort import generate_cohort
+
+    root = tmp_path_factory.mktemp("pretrain") / "synthetic"
+    generate_cohort(140, root, seed=5, fs=100.0, workers=1, progress=False)
+    return {"root": str(root), "store": str(root.parent / "store")}
+
+
+def tiny(synth: dict[str, str], out: Path, *extra: str) -> list[str]:
+    return [f"out={out}", f"data.root={synth['root']}", f"data.store={synth['store']}", "data.build_workers=1",
+            "model.name=net1d_tiny", "trainer.max_epochs=3", "trainer.progress=false", "data.batch_size=16",
+            "probe.bootstrap=20", "probe.fractions=[0.1,1.0]", *extra]
+
+
+def test_clef_recipe_pretrains_saves_an_encoder_and_probes_it(synth: dict[str, str], tmp_path: Path):
+    run = pretrain(load_config(RECIPE, None, tiny(synth, tmp_path / "clef")))
+    info = run.metrics()["pretraining"]
+    assert info["objective"] == "clef" and info["epochs"] == 3 and np.isfinite(info["best_val_loss"])
+    encoder = load_model(run.path / "encoder")
+    assert encoder.in_leads == 1  # random lead sampling: a single-lead model
+    sources = json.loads((run.path / "sources.json").read_text())
+    assert sources[0]["train_records"] > 0 and sum(sources[0]["n_missing_histogram"]) == sources[0]["train_records"]
+    probe = pd.read_csv(run.path / "probe.csv")
+    assert set(probe["lead"]) == {"I", "II"} and set(probe["task"]) == {"conditions", "stenosis"}
+    assert set(probe["fraction"]) == {0.1, 1.0} and (probe["mode"] == "linear").all()
+    assert probe["value"].between(0, 1).all()
+    full = probe[probe["fraction"] == 1.0]
+    assert (full["n_train"] > probe[probe["fraction"] == 0.1]["n_train"].max()).all()
+    log = pd.concat([pd.read_csv(f) for f in (run.path / "pretrain" / "logs").glob("attempt*/metrics.csv")])
+    epochs = log.dropna(subset=["train_loss_epoch"])["train_loss_epoch"].to_numpy()
+    assert epochs[-1] < epochs[0]  # the CLEF loss goes down
+
+
+class _Interrupt(L.Callback):
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch == 2:
+            raise RuntimeError("simulated crash")
+
+
+def test_pretraining_resumes_after_interruption(synth: dict[str, str], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch):
+    import cardiofm.engine.pretrain as pre
+
+    cfg = load_config(RECIPE, None, tiny(synth, tmp_path / "cut", "method.objective=simclr", "probe.tasks=[]"))
+    build = pre.build_trainer
+
+    def crashing(tc, fold_dir):  # noqa: ANN001, ANN202
+        t = build(tc, fold_dir)
+        t.callbacks.append(_Interrupt())
+        return t
+
+    monkeypatch.setattr(pre, "build_trainer", crashing)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        pretrain(cfg)
+    assert (tmp_path / "cut" / "pretrain" / "checkpoints" / "last.ckpt").exists()
+    assert not (tmp_path / "cut" / "encoder").exists()
+    monkeypatch.setattr(pre, "build_trainer", build)
+    info = pretrain(cfg).metrics()["pretraining"]
+    assert info["resumed"] is True and info["epochs"] == 3 and "probe" not in pretrain(cfg).metrics()
+
+
+def test_pretrain_config_errors(synth: dict[str, str], tmp_path: Path):
+    with pytest.raises(ConfigError, match="contrastive"):
+        pretrain(load_config(RECIPE, None, tiny(synth, tmp_path / "a", "method={name: supervised}")))
+    with pytest.raises(ConfigError, match="mode=min"):
+        pretrain(load_config(RECIPE, None, tiny(synth, tmp_path / "b", "trainer.mode=max")))
+    with pytest.raises(ConfigError, match="validation records"):
+        pretrain(load_config(RECIPE, None, tiny(synth, tmp_path / "c", "pretrain.val_splits=[nope]")))
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_config(RECIPE, None, ["pretrain.lead=I"])
+
+
+def test_first_record_per_patient(synth: dict[str, str]):
+    store = Store(synth["store"])
+    rows = np.arange(len(store))
+    first = first_per_patient(store, rows)
+    pids = store.cohort.index["patient_id"].astype(str).to_numpy()
+    assert len(first) == len(set(pids)) and len(set(pids[first])) == len(first)
+    for r in first:
+        assert r == np.flatnonzero(pids == pids[r])[0]
