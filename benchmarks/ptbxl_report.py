@@ -156,12 +156,12 @@ def markdown(results: list[dict[str, Any]], failures: list[dict[str, Any]], args
     return "\n".join(lines)
 
 
-def write_section(path: Path, md: str) -> None:
+def write_section(path: Path, md: str, section: str = SECTION) -> None:
     """Append the section to ``path``; a rerun replaces this benchmark's own earlier section only."""
     text = path.read_text() if path.exists() else "# Benchmark results\n"
-    start = text.find(SECTION)
+    start = text.find(section)
     if start >= 0:
-        nxt = text.find("\n## ", start + len(SECTION))
+        nxt = text.find("\n## ", start + len(section))
         rest = "" if nxt < 0 else text[nxt:]
         text = text[:start].rstrip("\n") + "\n\n" + md.rstrip("\n") + "\n" + rest
     else:

@@ -20,3 +20,18 @@ def ptbxl_root() -> Path:
 @pytest.fixture
 def record_path() -> Path:
     return RECORD_1
+
+
+def synthetic_run_data(factory: pytest.TempPathFactory, name: str, n: int, seed: int) -> dict[str, str]:
+    """A generated cohort (``root``) and the path its store will be built at (``store``), for recipe tests."""
+    from cardiofm.synth.cohort import generate_cohort
+
+    root = factory.mktemp(name) / "synthetic"
+    generate_cohort(n, root, seed=seed, fs=100.0, workers=1, progress=False)
+    return {"root": str(root), "store": str(root.parent / "store")}
+
+
+def recipe_overrides(synth: dict[str, str], out: Path, *extra: str) -> list[str]:
+    """``--set`` overrides shared by the recipe tests: that cohort and store, a tiny Net1D, no progress bars."""
+    return [f"out={out}", f"data.root={synth['root']}", f"data.store={synth['store']}", "data.build_workers=1",
+            "model.name=net1d_tiny", "trainer.progress=false", *extra]

@@ -165,9 +165,32 @@ def test_byol_target_follows_online_by_ema_and_is_not_optimised():
     assert all(torch.equal(a, b) for a, b in zip(frozen, obj.target_encoder.parameters(), strict=True))
 
 
+def test_moco_queue_fills_in_training_only_and_key_encoder_follows_by_ema():
+    m = _module(objective="moco", moco_queue=20, moco_momentum=0.5)
+    obj = m.objective
+    before = obj.queue.clone()
+    m.eval()
+    loss, _ = obj.loss(m.encoder, _batch())
+    assert torch.isfinite(loss) and torch.equal(obj.queue, before)  # validation leaves the queue alone
+    m.train()
+    obj.loss(m.encoder, _batch())  # 16 keys (two views of 8) go in at positions 0..15
+    assert int(obj.queue_ptr) == 16 and not torch.equal(obj.queue[:16], before[:16])
+    assert torch.equal(obj.queue[16:], before[16:])
+    assert torch.allclose(obj.queue.norm(dim=1), torch.ones(20), atol=1e-5)
+    obj.loss(m.encoder, _batch(seed=1))  # wraps around the end of the queue
+    assert int(obj.queue_ptr) == 12
+    with torch.no_grad():
+        for p in m.encoder.parameters():
+            p.add_(1.0)
+    old = [p.clone() for p in obj.key_encoder.parameters()]
+    obj.after_step(m.encoder, 0.3)
+    for k0, k1, o in zip(old, obj.key_encoder.parameters(), m.encoder.parameters(), strict=True):
+        assert torch.allclose(k1, 0.5 * k0 + 0.5 * o, atol=1e-6)
+
+
 def test_bad_objective_and_hyperparameters_are_config_errors():
-    with pytest.raises(ConfigError, match="moco"):
-        ContrastiveModule(ContrastiveConfig(objective="moco"))
+    with pytest.raises(ConfigError, match="swav"):
+        ContrastiveModule(ContrastiveConfig(objective="swav"))
     with pytest.raises(ConfigError, match="tau"):
         ContrastiveModule(ContrastiveConfig(tau=0))
     with pytest.raises(ConfigError, match="unknown key"):

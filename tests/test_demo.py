@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from cardiofm.demo import DEMO_STEPS, run_demo
 
@@ -20,3 +21,13 @@ def test_demo_writes_a_complete_run_directory(tmp_path):
     assert "internal macro AUROC" in metrics["anyecg"]["summary"]
     assert set(metrics["anyecg"]["folds"]) == {"fold1", "fold2", "fold3"}
     assert (out / "anyecg" / "report.html").stat().st_size > 10_000
+    # the CLEF step pretrained a single-lead encoder and probed it on both leads and both targets
+    assert metrics["clef"]["pretraining"]["epochs"] == 3
+    assert set(metrics["clef"]["probe_100pct"]) == {f"{t} lead {lead}" for t in ("conditions", "stenosis")
+                                                    for lead in ("I", "II")}
+    probe = metrics["clef"]["probe_100pct"]
+    assert all(0.5 < probe[f"conditions lead {lead}"] <= 1 for lead in ("I", "II"))
+    # 12 test records may hold no severe stenosis: then the AUROC is undefined (NaN), never a made-up number
+    assert all(0 <= probe[f"stenosis lead {lead}"] <= 1 or math.isnan(probe[f"stenosis lead {lead}"])
+               for lead in ("I", "II"))
+    assert (out / "clef" / "encoder" / "model.safetensors").exists() and (out / "clef" / "plots" / "probe.png").exists()

@@ -14,22 +14,18 @@ from cardiofm.engine.cv import PREDICTIONS, train
 from cardiofm.engine.rundir import RunDir
 from cardiofm.errors import ConfigError
 
+from conftest import recipe_overrides, synthetic_run_data
+
 RECIPE = Path(__file__).parents[1] / "configs" / "anyecg.yaml"
 
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    from cardiofm.synth.cohort import generate_cohort
-
-    root = tmp_path_factory.mktemp("engine") / "synthetic"
-    generate_cohort(160, root, seed=3, fs=100.0, workers=1, progress=False)
-    return {"root": str(root), "store": str(root.parent / "store")}
+    return synthetic_run_data(tmp_path_factory, "engine", 160, 3)
 
 
 def tiny(synth: dict[str, str], out: Path, *extra: str) -> list[str]:
-    return [f"out={out}", f"data.root={synth['root']}", f"data.store={synth['store']}", "data.build_workers=1",
-            "model.name=net1d_tiny", "trainer.max_epochs=2", "trainer.progress=false", "cv.folds=2",
-            "data.batch_size=32", *extra]
+    return recipe_overrides(synth, out, "trainer.max_epochs=2", "cv.folds=2", "data.batch_size=32", *extra)
 
 
 def test_recipe_variants_and_overrides():

@@ -16,22 +16,19 @@ from cardiofm.engine.pretrain import first_per_patient, pretrain
 from cardiofm.errors import ConfigError
 from cardiofm.models import load_model
 
+from conftest import recipe_overrides, synthetic_run_data
+
 RECIPE = Path(__file__).parents[1] / "configs" / "clef.yaml"
 
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    from cardiofm.synth.cohort import generate_cohort
-
-    root = tmp_path_factory.mktemp("pretrain") / "synthetic"
-    generate_cohort(140, root, seed=5, fs=100.0, workers=1, progress=False)
-    return {"root": str(root), "store": str(root.parent / "store")}
+    return synthetic_run_data(tmp_path_factory, "pretrain", 140, 5)
 
 
 def tiny(synth: dict[str, str], out: Path, *extra: str) -> list[str]:
-    return [f"out={out}", f"data.root={synth['root']}", f"data.store={synth['store']}", "data.build_workers=1",
-            "model.name=net1d_tiny", "trainer.max_epochs=3", "trainer.progress=false", "data.batch_size=16",
-            "probe.bootstrap=20", "probe.fractions=[0.1,1.0]", *extra]
+    return recipe_overrides(synth, out, "trainer.max_epochs=3", "data.batch_size=16", "probe.bootstrap=20",
+                            "probe.fractions=[0.1,1.0]", *extra)
 
 
 def test_clef_recipe_pretrains_saves_an_encoder_and_probes_it(synth: dict[str, str], tmp_path: Path):

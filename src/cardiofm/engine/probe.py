@@ -122,6 +122,9 @@ def probe_run(run: RunDir, cfg: RunConfig, store: Store) -> list[dict[str, Any]]
     rows = probe_encoder(encoder, store, cfg.probe, run.path / "probe", tag=cfg.method.get("objective", "encoder"),
                          encoder_dir=encoder_dir, progress=cfg.trainer.progress)
     pd.DataFrame(rows).to_csv(run.path / "probe.csv", index=False)
+    from cardiofm.report.probeplots import plot_probe
+
+    plot_probe(rows, run.plots / "probe.png")
     run.update_metrics("probe", rows)
     for r in rows:
         lo, hi = r["ci"]

@@ -9,6 +9,8 @@ Objectives, by ``ContrastiveConfig.objective`` (a registry, one class each):
 - ``simclr``: plain NT-Xent (eq. 1), i.e. CLEF with every weight 1 and no alignment term.
 - ``byol``: BYOL (Grill et al. 2020): online encoder + projector + predictor regress the
   exponential-moving-average target network's projection of the other view; no negatives.
+- ``moco``: MoCo (He et al. 2020, v2 heads): queries from the online encoder + projector, keys from
+  its momentum copy, negatives from a queue of ``moco_queue`` past keys (both views serve as queries).
 
 As in the paper (and its released code) the contrastive losses act on the encoder's pooled embedding;
 ``projector=True`` adds SimCLR's MLP projection head. Batches come from
@@ -36,7 +38,7 @@ from cardiofm.methods.clef_loss import (
     risk_dissimilarity,
     weighted_nt_xent,
 )
-from cardiofm.methods.optim import adamw_warmup_cosine
+from cardiofm.methods.optim import lightning_optimizers
 from cardiofm.methods.registry import register_method
 
 
@@ -57,6 +59,8 @@ class ContrastiveConfig:
     proj_dim: int = 128
     proj_hidden: int = 512
     byol_momentum: float = 0.996    # base EMA rate, raised to 1 on a cosine schedule (BYOL)
+    moco_momentum: float = 0.99     # key-encoder EMA rate (MoCo)
+    moco_queue: int = 4096          # negatives kept from past batches (MoCo; the paper's 65536 is for ImageNet)
     lr: float = 1e-4
     weight_decay: float = 5e-5
     warmup_frac: float = 0.0
@@ -161,11 +165,59 @@ class BYOL(Objective):
     @torch.no_grad()
     def after_step(self, encoder: nn.Module, progress: float) -> None:
         m = 1 - (1 - self.cfg.byol_momentum) * (math.cos(math.pi * min(max(progress, 0.0), 1.0)) + 1) / 2
-        for online, target in ((encoder, self.target_encoder), (self.projector, self.target_projector)):
-            for po, pt in zip(online.parameters(), target.parameters(), strict=True):
-                pt.mul_(m).add_(po.detach(), alpha=1 - m)
-            for bo, bt in zip(online.buffers(), target.buffers(), strict=True):
-                bt.copy_(bo)
+        _ema(encoder, self.target_encoder, m)
+        _ema(self.projector, self.target_projector, m)
+
+
+def _ema(online: nn.Module, target: nn.Module, m: float) -> None:
+    """``target <- m * target + (1 - m) * online`` for parameters; buffers (batch-norm statistics) copied."""
+    for po, pt in zip(online.parameters(), target.parameters(), strict=True):
+        pt.mul_(m).add_(po.detach(), alpha=1 - m)
+    for bo, bt in zip(online.buffers(), target.buffers(), strict=True):
+        bt.copy_(bo)
+
+
+@register_objective("moco")
+class MoCo(Objective):
+    def __init__(self, cfg: ContrastiveConfig, encoder: nn.Module) -> None:
+        super().__init__(cfg, encoder)
+        if cfg.moco_queue < 1:
+            raise ConfigError(f"method.moco_queue must be positive, got {cfg.moco_queue}")
+        self.projector = _mlp(encoder.embed_dim, cfg.proj_hidden, cfg.proj_dim)
+        self.key_encoder = copy.deepcopy(encoder).requires_grad_(False)
+        self.key_projector = copy.deepcopy(self.projector).requires_grad_(False)
+        self.register_buffer("queue", F.normalize(torch.randn(cfg.moco_queue, cfg.proj_dim), dim=1))
+        self.register_buffer("queue_ptr", torch.zeros((), dtype=torch.long))
+
+    def _nce(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        q, k = F.normalize(q, dim=1), F.normalize(k, dim=1)
+        logits = torch.cat([(q * k).sum(1, keepdim=True), q @ self.queue.T], dim=1) / self.cfg.tau
+        return F.cross_entropy(logits, torch.zeros(len(q), dtype=torch.long, device=q.device))
+
+    def loss(self, encoder: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        x = torch.cat([batch["x1"], batch["x2"]])
+        n = len(batch["x1"])
+        q = self.projector(encoder(x))
+        with torch.no_grad():
+            self.key_encoder.train(encoder.training)
+            k = self.key_projector(self.key_encoder(x))
+        total = (self._nce(q[:n], k[n:]) + self._nce(q[n:], k[:n])) / 2
+        if self.training:  # validation never changes the queue
+            self._enqueue(F.normalize(k.detach(), dim=1))
+        return total, {"moco": total.detach()}
+
+    @torch.no_grad()
+    def _enqueue(self, keys: torch.Tensor) -> None:
+        size = len(self.queue)
+        keys = keys[-size:]
+        idx = (int(self.queue_ptr) + torch.arange(len(keys), device=keys.device)) % size
+        self.queue[idx] = keys
+        self.queue_ptr.fill_((int(self.queue_ptr) + len(keys)) % size)
+
+    @torch.no_grad()
+    def after_step(self, encoder: nn.Module, progress: float) -> None:
+        _ema(encoder, self.key_encoder, self.cfg.moco_momentum)
+        _ema(self.projector, self.key_projector, self.cfg.moco_momentum)
 
 
 @register_method("contrastive", config=ContrastiveConfig)
@@ -211,8 +263,4 @@ class ContrastiveModule(L.LightningModule):
         self._step(batch, "val")
 
     def configure_optimizers(self) -> dict[str, Any]:
-        total = int(self.trainer.estimated_stepping_batches) if self._trainer is not None else 1000
-        params = [p for p in self.parameters() if p.requires_grad]
-        opt, sched = adamw_warmup_cosine(params, self.config.lr, self.config.weight_decay,
-                                         int(self.config.warmup_frac * total), max(total, 1))
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return lightning_optimizers(self, self.config.lr, self.config.weight_decay, self.config.warmup_frac)

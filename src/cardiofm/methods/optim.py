@@ -28,3 +28,14 @@ def adamw_warmup_cosine(params: Iterable[torch.nn.Parameter], lr: float, weight_
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: warmup_cosine_factor(s, warmup_steps, total_steps, min_factor))
     return opt, sched
+
+
+def lightning_optimizers(module: torch.nn.Module, lr: float, weight_decay: float, warmup_frac: float
+                         ) -> dict[str, object]:
+    """``configure_optimizers`` output for a LightningModule: AdamW over its trainable parameters with
+    warm-up over ``warmup_frac`` of the trainer's steps, then cosine decay, stepped every batch."""
+    trainer = getattr(module, "_trainer", None)
+    total = int(trainer.estimated_stepping_batches) if trainer is not None else 1000
+    params = [p for p in module.parameters() if p.requires_grad]
+    opt, sched = adamw_warmup_cosine(params, lr, weight_decay, int(warmup_frac * total), max(total, 1))
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from cardiofm.errors import ConfigError
 from cardiofm.methods.multitask import UncertaintyWeighting, pcgrad
-from cardiofm.methods.optim import adamw_warmup_cosine
+from cardiofm.methods.optim import lightning_optimizers
 from cardiofm.methods.registry import register_method
 
 
@@ -185,8 +185,4 @@ class SupervisedModule(L.LightningModule):
         return torch.sigmoid(self(batch["x"])).float()
 
     def configure_optimizers(self) -> dict[str, Any]:
-        total = int(self.trainer.estimated_stepping_batches) if self._trainer is not None else 1000
-        params = [p for p in self.parameters() if p.requires_grad]
-        opt, sched = adamw_warmup_cosine(params, self.config.lr, self.config.weight_decay,
-                                         int(self.config.warmup_frac * total), max(total, 1))
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return lightning_optimizers(self, self.config.lr, self.config.weight_decay, self.config.warmup_frac)

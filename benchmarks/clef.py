@@ -1,0 +1,263 @@
+"""CLEF benchmark (issue 5): clinically guided pretraining vs SimCLR vs BYOL vs random init.
+
+1. Pretraining: every objective pretrains the same encoder (``--model``, default CLEF-S ``net1d_s``) on the
+   same records with the same budget: the synthetic cohort's training split (all seven SCORE2 inputs,
+   some missing) plus PTB-XL folds 1-8 (age and sex only: five of seven inputs missing), first record
+   per patient, one random lead per sample, CLEF's five view perturbations, validation loss on the
+   val splits. Objectives: ``clef`` (L^w + L^d), ``simclr``, ``byol``, ``moco`` and the ablations
+   ``clef_no_m`` (W = D, without the missing-metadata weight) and ``clef_no_ld`` (without L^d).
+2. Probing on PTB-XL fold 10 (lead I and lead II; tasks all, diagnostic, subdiagnostic,
+   superdiagnostic, form, rhythm; plus age by ridge regression): linear probe on frozen embeddings at
+   1 / 10 / 100 % of the training patients, regularisation chosen on fold 9; macro AUROC with a 95 %
+   patient bootstrap CI (PTB-XL redraw rule), MAE in years with a bootstrap CI. The same encoders
+   plus a random-init one. Fine-tuning for ``--finetune-tasks`` at ``--finetune-fractions``.
+3. Probing on the synthetic cohort's test split, where risk drives disease: conditions and the
+   stenosis outcome, linear probe, leads I and II.
+4. Step time: one optimiser step of SimCLR and of CLEF on the same batch (forward, loss, backward,
+   update), median of repeated steps, and the loss computation alone.
+
+Every stage caches its output under ``--work``; a rerun continues where it stopped.
+
+    python benchmarks/clef.py --ptbxl-root ../shared/data/ptbxl --write benchmarks/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ptbxl_report import REPO, hardware, write_section  # noqa: E402
+
+from cardiofm.config import ProbeConfig, load_config  # noqa: E402
+from cardiofm.data.store import Store  # noqa: E402
+
+OBJECTIVES: dict[str, list[str]] = {
+    "clef": ["method.objective=clef"],
+    "simclr": ["method.objective=simclr"],
+    "byol": ["method.objective=byol"],
+    "moco": ["method.objective=moco"],
+    "clef_no_m": ["method.objective=clef", "method.missing_weight=false"],
+    "clef_no_ld": ["method.objective=clef", "method.lam=0"],
+}
+FINETUNED = ("clef", "simclr", "byol", "random")  # fine-tuning is the costly part: main comparison only
+PTBXL_TASKS = ["all", "diagnostic", "subdiagnostic", "superdiagnostic", "form", "rhythm"]
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--ptbxl-root", default=str(REPO.parent / "shared" / "data" / "ptbxl"))
+    p.add_argument("--work", default=str(REPO / "benchmarks" / "_work" / "clef"))
+    p.add_argument("--model", default="net1d_s")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--n-synthetic", type=int, default=1000)
+    p.add_argument("--objectives", nargs="+", default=list(OBJECTIVES), choices=list(OBJECTIVES))
+    p.add_argument("--fractions", nargs="+", type=float, default=[0.01, 0.1, 1.0])
+    p.add_argument("--finetune-tasks", nargs="*", default=["superdiagnostic", "rhythm"])
+    p.add_argument("--finetune-fractions", nargs="*", type=float, default=[1.0])
+    p.add_argument("--finetune-epochs", type=int, default=5)
+    p.add_argument("--bootstrap", type=int, default=500)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--write", default=None, help="RESULTS.md to write the section into")
+    return p.parse_args()
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _save(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    tmp.replace(path)
+
+
+def synthetic_root(args: argparse.Namespace) -> Path:
+    from cardiofm.synth.cohort import generate_cohort
+
+    root = Path(args.work) / "synthetic"
+    if not (root / "cohort.json").exists():
+        generate_cohort(args.n_synthetic, root, seed=0, fs=100.0, workers=2)
+    return root
+
+
+def overrides(args: argparse.Namespace, name: str) -> list[str]:
+    w = Path(args.work)
+    extra = [{"source": "synthetic", "root": str(synthetic_root(args)), "store": str(w / "stores" / "synthetic"),
+              "task": "conditions"}]
+    return [f"out={w / 'runs' / name}", f"data.root={args.ptbxl_root}", f"data.store={w / 'stores' / 'ptbxl'}",
+            f"pretrain.extra_data={json.dumps(extra)}", f"model.name={args.model}",
+            f"trainer.max_epochs={args.epochs}", f"trainer.patience={args.epochs}", f"method.lr={args.lr}",
+            f"trainer.threads={args.threads}", "trainer.progress=false", "probe.tasks=[]", "probe.regression=[]",
+            *OBJECTIVES[name]]
+
+
+def pretrain_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    from cardiofm.engine.pretrain import pretrain
+
+    out = {}
+    for name in args.objectives:
+        cfg = load_config("clef", "ptbxl", overrides(args, name))
+        t0 = time.perf_counter()
+        run = pretrain(cfg)
+        info = run.metrics()["pretraining"]
+        info["sources"] = json.loads((run.path / "sources.json").read_text())
+        print(f"== {name}: {info['epochs']} epochs, {info['train_seconds']:.0f} s (this call "
+              f"{time.perf_counter() - t0:.0f} s), best val loss {info['best_val_loss']:.4f}", flush=True)
+        out[name] = info
+    return out
+
+
+def encoders(args: argparse.Namespace) -> dict[str, Any]:
+    from cardiofm.models import create_model, load_model
+
+    w = Path(args.work)
+    out = {name: (load_model(w / "runs" / name / "encoder"), w / "runs" / name / "encoder") for name in args.objectives}
+    torch.manual_seed(42)
+    rand = create_model(args.model, in_leads=1)
+    rand_dir = w / "random_init"
+    if not (rand_dir / "model.safetensors").exists():
+        from cardiofm.models import save_model
+
+        save_model(rand, rand_dir)
+    out["random"] = (load_model(rand_dir), rand_dir)
+    return out
+
+
+def probe_all(args: argparse.Namespace, data: str, probe: ProbeConfig, store: Store) -> list[dict[str, Any]]:
+    from cardiofm.engine.probe import probe_encoder
+
+    rows: list[dict[str, Any]] = []
+    w = Path(args.work)
+    for name, (enc, enc_dir) in encoders(args).items():
+        cache = w / f"probe_{data}_{name}.json"
+        got = _load(cache)
+        if got is None:
+            t0 = time.perf_counter()
+            got = probe_encoder(enc, store, probe, w / "probe" / data, tag=name, encoder_dir=enc_dir)
+            print(f"   probed {name} on {data}: {len(got)} cells, {time.perf_counter() - t0:.0f} s", flush=True)
+            _save(cache, got)
+        rows += got
+    return rows
+
+
+def finetune_all(args: argparse.Namespace, store: Store) -> list[dict[str, Any]]:
+    from cardiofm.engine.probe import probe_encoder
+
+    if not args.finetune_tasks or not args.finetune_fractions:
+        return []
+    probe = ProbeConfig(tasks=list(args.finetune_tasks), leads=["I", "II"], fractions=list(args.finetune_fractions),
+                        finetune=True, finetune_epochs=args.finetune_epochs, seed=42, bootstrap=args.bootstrap)
+    rows: list[dict[str, Any]] = []
+    w = Path(args.work)
+    tag = "_".join(sorted(args.finetune_tasks)) + "_" + "_".join(f"{f:g}" for f in sorted(args.finetune_fractions))
+    for name, (enc, enc_dir) in encoders(args).items():
+        if name not in FINETUNED:
+            continue
+        cache = w / f"finetune_ptbxl_{name}_{tag}_e{args.finetune_epochs}.json"
+        got = _load(cache)
+        if got is None:
+            t0 = time.perf_counter()
+            got = [r for r in probe_encoder(enc, store, probe, w / "probe" / "ptbxl", tag=name, encoder_dir=enc_dir)
+                   if r["mode"] == "finetune"]
+            print(f"   fine-tuned {name}: {len(got)} cells, {time.perf_counter() - t0:.0f} s", flush=True)
+            _save(cache, got)
+        rows += got
+    return rows
+
+
+def step_times(args: argparse.Namespace, n: int = 15) -> dict[str, Any]:
+    from cardiofm.methods.registry import create_method
+
+    torch.manual_seed(0)
+    b = 64
+    g = torch.Generator().manual_seed(0)
+    batch = {"x1": torch.randn(b, 1, 1000, generator=g), "x2": torch.randn(b, 1, 1000, generator=g),
+             "risk": torch.rand(b, generator=g) * 0.3, "n_missing": torch.randint(0, 8, (b,), generator=g)}
+    out: dict[str, Any] = {"batch": b, "model": args.model, "threads": torch.get_num_threads()}
+    modules = {name: create_method("contrastive", {"encoder": args.model, "in_leads": 1, "objective": name})
+               for name in ("simclr", "clef")}
+    opts = {k: torch.optim.AdamW(m.parameters(), 1e-3) for k, m in modules.items()}
+    steps: dict[str, list[float]] = {k: [] for k in modules}
+    losses: dict[str, list[float]] = {k: [] for k in modules}
+    for i in range(n + 2):  # interleaved, so machine load hits both alike; the first two are warm-up
+        for k, m in modules.items():
+            t0 = time.perf_counter()
+            loss, _ = m.objective.loss(m.encoder, batch)
+            opts[k].zero_grad()
+            loss.backward()
+            opts[k].step()
+            if i >= 2:
+                steps[k].append(time.perf_counter() - t0)
+            with torch.no_grad():  # the loss alone, on fixed embeddings
+                z = torch.randn(2 * b, m.encoder.embed_dim, generator=g, requires_grad=True)
+            t1 = time.perf_counter()
+            obj = m.objective
+            zb = {"x1": None, "x2": None, **{kk: batch[kk] for kk in ("risk", "n_missing")}}
+            lz = _loss_on_embeddings(obj, z, zb)
+            lz.backward()
+            if i >= 2:
+                losses[k].append(time.perf_counter() - t1)
+    for k in modules:
+        out[f"{k}_step_ms"] = 1000 * float(np.median(steps[k]))
+        out[f"{k}_loss_ms"] = 1000 * float(np.median(losses[k]))
+    out["overhead_step"] = out["clef_step_ms"] / out["simclr_step_ms"] - 1
+    out["overhead_loss_ms"] = out["clef_loss_ms"] - out["simclr_loss_ms"]
+    out["overhead_loss_share"] = out["overhead_loss_ms"] / out["simclr_step_ms"]
+    return out
+
+
+def _loss_on_embeddings(obj: Any, z: torch.Tensor, batch: dict[str, Any]) -> torch.Tensor:
+    from cardiofm.methods.clef_loss import dissimilarity_alignment, nt_xent, weighted_nt_xent
+
+    b = len(z) // 2
+    if obj.__class__.__name__ == "SimCLR":
+        return nt_xent(z[:b], z[b:], obj.cfg.tau)
+    w = obj.weights(batch["risk"], batch["n_missing"])
+    return weighted_nt_xent(z[:b], z[b:], w, obj.cfg.tau) + obj.cfg.lam * dissimilarity_alignment(z[:b], z[b:], w)
+
+
+def main() -> None:
+    args = parse()
+    torch.set_num_threads(args.threads)
+    w = Path(args.work)
+    w.mkdir(parents=True, exist_ok=True)
+    t_all = time.perf_counter()
+    pre = pretrain_all(args)
+    ptbxl = Store(w / "stores" / "ptbxl")
+    synth = Store(w / "stores" / "synthetic")
+    probe_ptbxl = ProbeConfig(tasks=PTBXL_TASKS, regression=["age"], leads=["I", "II"], fractions=args.fractions,
+                              seed=42, bootstrap=args.bootstrap)
+    probe_synth = ProbeConfig(tasks=["conditions", "stenosis"], leads=["I", "II"], fractions=args.fractions, seed=42,
+                              bootstrap=args.bootstrap)
+    rows = {"ptbxl": probe_all(args, "ptbxl", probe_ptbxl, ptbxl), "synthetic": probe_all(args, "synthetic",
+                                                                                          probe_synth, synth)}
+    rows["finetune"] = finetune_all(args, ptbxl)
+    timing = _load(w / "step_times.json")
+    if timing is None:
+        timing = step_times(args)
+        _save(w / "step_times.json", timing)
+    print(f"step: simclr {timing['simclr_step_ms']:.0f} ms, clef {timing['clef_step_ms']:.0f} ms "
+          f"({100 * timing['overhead_step']:+.1f} %)")
+    result = {"pretraining": pre, "probe": rows, "timing": timing, "hardware": hardware(),
+              "wall_s": time.perf_counter() - t_all}
+    _save(w / "results.json", result)
+    if args.write:
+        command = "python benchmarks/clef.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        from clef_report import SECTION, markdown
+
+        write_section(Path(args.write), markdown(result, args, command), SECTION)
+        print(f"wrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()
