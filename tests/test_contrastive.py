@@ -173,9 +173,11 @@ def test_moco_queue_fills_in_training_only_and_key_encoder_follows_by_ema():
     loss, _ = obj.loss(m.encoder, _batch())
     assert torch.isfinite(loss) and torch.equal(obj.queue, before)  # validation leaves the queue alone
     m.train()
-    obj.loss(m.encoder, _batch())  # 16 keys (two views of 8) go in at positions 0..15
+    loss, _ = obj.loss(m.encoder, _batch())  # 16 keys (two views of 8) go in at positions 0..15
     assert int(obj.queue_ptr) == 16 and not torch.equal(obj.queue[:16], before[:16])
     assert torch.equal(obj.queue[16:], before[16:])
+    loss.backward()  # the queue changed after the loss was built: backward must still work
+    assert all(torch.isfinite(p.grad).all() for p in m.encoder.parameters() if p.grad is not None)
     assert torch.allclose(obj.queue.norm(dim=1), torch.ones(20), atol=1e-5)
     obj.loss(m.encoder, _batch(seed=1))  # wraps around the end of the queue
     assert int(obj.queue_ptr) == 12
