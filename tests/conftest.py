@@ -35,3 +35,24 @@ def recipe_overrides(synth: dict[str, str], out: Path, *extra: str) -> list[str]
     """``--set`` overrides shared by the recipe tests: that cohort and store, a tiny Net1D, no progress bars."""
     return [f"out={out}", f"data.root={synth['root']}", f"data.store={synth['store']}", "data.build_workers=1",
             "model.name=net1d_tiny", "trainer.progress=false", *extra]
+
+
+def crash_at_epoch(monkeypatch: pytest.MonkeyPatch, module: object, epoch: int = 2) -> object:
+    """Make ``module.build_trainer`` give trainers that raise at the start of ``epoch`` (a simulated crash);
+    returns the original builder so a test can put it back."""
+    import lightning as L
+
+    build = module.build_trainer
+
+    class _Crash(L.Callback):
+        def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+            if trainer.current_epoch == epoch:
+                raise RuntimeError("simulated crash")
+
+    def crashing(tc, fold_dir):  # noqa: ANN001, ANN202
+        t = build(tc, fold_dir)
+        t.callbacks.append(_Crash())
+        return t
+
+    monkeypatch.setattr(module, "build_trainer", crashing)
+    return build

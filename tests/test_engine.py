@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import pytest
 import yaml
@@ -14,7 +13,7 @@ from cardiofm.engine.cv import PREDICTIONS, train
 from cardiofm.engine.rundir import RunDir
 from cardiofm.errors import ConfigError
 
-from conftest import recipe_overrides, synthetic_run_data
+from conftest import crash_at_epoch, recipe_overrides, synthetic_run_data
 
 RECIPE = Path(__file__).parents[1] / "configs" / "anyecg.yaml"
 
@@ -114,12 +113,6 @@ def test_cross_validation_out_of_fold_and_ensemble(synth: dict[str, str], tmp_pa
     assert all(abs(got[r] - p) < 1e-5 for r, p in test.items())
 
 
-class _Interrupt(L.Callback):
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.current_epoch == 2:
-            raise RuntimeError("simulated crash")
-
-
 @pytest.mark.slow
 def test_resume_after_interruption_gives_the_same_model(synth: dict[str, str], tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch):
@@ -128,14 +121,7 @@ def test_resume_after_interruption_gives_the_same_model(synth: dict[str, str], t
     extra = ("trainer.max_epochs=4", "cv.run_folds=[1]", "trainer.patience=10")
     whole = train(load_config(RECIPE, None, tiny(synth, tmp_path / "whole", *extra)))
 
-    build = fit.build_trainer
-
-    def crashing(tc, fold_dir):  # noqa: ANN001, ANN202
-        t = build(tc, fold_dir)
-        t.callbacks.append(_Interrupt())
-        return t
-
-    monkeypatch.setattr(fit, "build_trainer", crashing)
+    build = crash_at_epoch(monkeypatch, fit)
     cfg = load_config(RECIPE, None, tiny(synth, tmp_path / "cut", *extra))
     with pytest.raises(RuntimeError, match="simulated crash"):
         train(cfg)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +15,7 @@ from cardiofm.engine.pretrain import first_per_patient, pretrain
 from cardiofm.errors import ConfigError
 from cardiofm.models import load_model
 
-from conftest import recipe_overrides, synthetic_run_data
+from conftest import crash_at_epoch, recipe_overrides, synthetic_run_data
 
 RECIPE = Path(__file__).parents[1] / "configs" / "clef.yaml"
 
@@ -50,25 +49,12 @@ def test_clef_recipe_pretrains_saves_an_encoder_and_probes_it(synth: dict[str, s
     assert epochs[-1] < epochs[0]  # the CLEF loss goes down
 
 
-class _Interrupt(L.Callback):
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.current_epoch == 2:
-            raise RuntimeError("simulated crash")
-
-
 def test_pretraining_resumes_after_interruption(synth: dict[str, str], tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch):
     import cardiofm.engine.pretrain as pre
 
     cfg = load_config(RECIPE, None, tiny(synth, tmp_path / "cut", "method.objective=simclr", "probe.tasks=[]"))
-    build = pre.build_trainer
-
-    def crashing(tc, fold_dir):  # noqa: ANN001, ANN202
-        t = build(tc, fold_dir)
-        t.callbacks.append(_Interrupt())
-        return t
-
-    monkeypatch.setattr(pre, "build_trainer", crashing)
+    build = crash_at_epoch(monkeypatch, pre)
     with pytest.raises(RuntimeError, match="simulated crash"):
         pretrain(cfg)
     assert (tmp_path / "cut" / "pretrain" / "checkpoints" / "last.ckpt").exists()
