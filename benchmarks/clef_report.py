@@ -11,7 +11,8 @@ from ptbxl_report import fmt
 SECTION = "## CLEF pretraining, SSL baselines and the probing protocol (issue 5)"
 MAIN = ("clef", "simclr", "byol", "moco", "random")
 ABLATION = ("clef", "clef_no_m", "clef_no_ld", "simclr")
-LABEL = {"clef": "CLEF", "simclr": "SimCLR", "byol": "BYOL", "moco": "MoCo", "random": "random init", "clef_no_m": "CLEF without M",
+LABEL = {"clef": "CLEF", "simclr": "SimCLR", "byol": "BYOL", "moco": "MoCo", "random": "random init",
+         "clef_no_m": "CLEF without M",
          "clef_no_ld": "CLEF without L^d"}
 
 
@@ -53,6 +54,8 @@ def table(rows: list[dict[str, Any]], encoders: tuple[str, ...], mode: str = "li
         if valid:
             best = min(valid, key=lambda g: g["value"]) if valid[0]["metric"] == "mae" else max(
                 valid, key=lambda g: g["value"])
+            if sum(g["value"] == best["value"] for g in valid) > 1:  # a tie has no winner to mark
+                best = None
         metric = next((g["metric"] for g in valid), "")
         shown = ["**" + _cell(g) + "**" if g is best else _cell(g) for g in got]
         n = next((g["n_train"] for g in valid), "")
@@ -61,7 +64,8 @@ def table(rows: list[dict[str, Any]], encoders: tuple[str, ...], mode: str = "li
     return out
 
 
-def tally(rows: list[dict[str, Any]], a: str, b: str, mode: str = "linear") -> str:
+def counts(rows: list[dict[str, Any]], a: str, b: str, mode: str = "linear") -> tuple[int, int, int, int, int]:
+    """(wins, losses, ties, CI-separated wins, CI-separated losses) of encoder ``a`` against ``b``."""
     idx = _index(rows)
     wins = losses = sep_w = sep_l = ties = 0
     for key, r in idx.items():
@@ -78,15 +82,39 @@ def tally(rows: list[dict[str, Any]], a: str, b: str, mode: str = "linear") -> s
         else:
             losses += 1
             sep_l += _separated(other, r)
+    return wins, losses, ties, sep_w, sep_l
+
+
+def tally(rows: list[dict[str, Any]], a: str, b: str, mode: str = "linear") -> str:
+    wins, losses, ties, sep_w, sep_l = counts(rows, a, b, mode)
     return (f"{LABEL[a]} vs {LABEL[b]}: {wins} wins, {losses} losses, {ties} ties "
             f"(with non-overlapping estimates/CIs: {sep_w} wins, {sep_l} losses)")
+
+
+def _short(source: str) -> str:
+    """A source label without this machine's absolute paths."""
+    return source.split(" (")[0] if "/" in source else source
+
+
+def targets(probe: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The issue's target, checked cell by cell: does CLEF's linear probe beat SimCLR's and random init's?"""
+    out = []
+    for data in ("ptbxl", "synthetic"):
+        for b in ("simclr", "random"):
+            w, losses, t, _, _ = counts(probe[data], "clef", b)
+            verdict = "met" if w > losses else "not met"
+            out.append(f"- {data}: CLEF beats {LABEL[b]} in {w} of {w + losses + t} linear-probe cells "
+                       f"(target: most cells): **{verdict}**.")
+    return out
 
 
 def markdown(result: dict[str, Any], args: argparse.Namespace, command: str) -> str:
     pre, probe, t = result["pretraining"], result["probe"], result["timing"]
     lines = [SECTION + f" — {datetime.date.today().isoformat()}", "", f"```bash\n{command}\n```", "",
-             f"Machine: {result['hardware']}. Whole benchmark: {result['wall_s'] / 60:.0f} min "
-             "(cached stages are not re-run).", "",
+             f"Machine: {result['hardware']}. This invocation: {result['wall_s'] / 60:.0f} min; stages cached "
+             "by earlier invocations of the same command are not re-run. The pretraining seconds below are "
+             "wall times of runs that at times shared the two cores with other jobs, so they do not compare "
+             "the objectives' costs (the step-time measurement at the end does).", "",
              f"**Pretraining.** Encoder `{args.model}` (CLEF-S), one random lead per sample, two views from CLEF's "
              "five perturbations (NSTDB baseline wander, NSTDB muscle noise, white noise, masking p = 0.2 of 10 % "
              f"segments, none), batch 64, AdamW lr {args.lr:g}, weight decay 5e-5, cosine schedule, "
@@ -95,8 +123,9 @@ def markdown(result: dict[str, Any], args: argparse.Namespace, command: str) -> 
     lines += ["| source | train records (first per patient) | val records | SCORE2 risk median [p10, p90] | "
               "records by number of missing SCORE2 inputs (0…7) |", "|---|---|---|---|---|"]
     for s in first["sources"]:
-        lines.append(f"| {s['source']} | {s['train_records']} | {s['val_records']} | {fmt(s['risk_median'], 3)} "
-                     f"[{', '.join(fmt(v, 3) for v in s['risk_p10_p90'])}] | {s['n_missing_histogram']} |")
+        lines.append(f"| {_short(s['source'])} | {s['train_records']} | {s['val_records']} | "
+                     f"{fmt(s['risk_median'], 3)} [{', '.join(fmt(v, 3) for v in s['risk_p10_p90'])}] | "
+                     f"{s['n_missing_histogram']} |")
     lines += ["", "| objective | epochs | seconds | best val loss |", "|---|---|---|---|"]
     lines += [f"| {LABEL[k]} | {v['epochs']} | {v['train_seconds']:.0f} | {fmt(v['best_val_loss'], 4)} |"
               for k, v in pre.items()]
@@ -115,7 +144,8 @@ def markdown(result: dict[str, Any], args: argparse.Namespace, command: str) -> 
     lines += table(probe["ptbxl"], ABLATION)
     lines += ["", "Synthetic:", ""]
     lines += table(probe["synthetic"], ABLATION)
-    lines += ["", "### Wins and losses over all linear-probe cells", ""]
+    lines += ["", "### Targets", ""] + targets(probe)
+    lines += ["", "### Wins and losses over all cells", ""]
     for data in ("ptbxl", "synthetic"):
         for b in ("simclr", "byol", "moco", "random", "clef_no_m", "clef_no_ld"):
             lines.append(f"- {data}: " + tally(probe[data], "clef", b))
