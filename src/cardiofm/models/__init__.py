@@ -7,6 +7,7 @@ Importing this package registers every encoder: ``net1d_{tiny,s,m,l}`` (CLEF), `
 from __future__ import annotations
 
 from cardiofm.models import lstm, net1d, resnet_wang, vit1d  # noqa: F401  (fill the registry)
+from cardiofm.models.fusion import CardiacFusionNetwork, LinearQueryHead  # noqa: F401  (SuPreME fusion heads)
 from cardiofm.models.heads import LinearHead, MLPHead, create_head, list_heads, register_head
 from cardiofm.models.registry import (
     count_parameters,
