@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import lightning as L
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -22,6 +21,7 @@ from cardiofm.errors import ConfigError
 from cardiofm.methods.multitask import UncertaintyWeighting, pcgrad
 from cardiofm.methods.optim import lightning_optimizers
 from cardiofm.methods.registry import register_method
+from cardiofm.methods.validation import MacroAurocValidation
 
 
 @dataclass
@@ -54,16 +54,8 @@ class SupervisedConfig:
         return tasks
 
 
-def macro_auroc(y: np.ndarray, p: np.ndarray) -> float:
-    """Mean AUROC over the columns that hold both classes (NaN when none does)."""
-    from sklearn.metrics import roc_auc_score
-
-    scores = [roc_auc_score(y[:, j], p[:, j]) for j in range(y.shape[1]) if 0 < y[:, j].sum() < len(y)]
-    return float(np.mean(scores)) if scores else float("nan")
-
-
 @register_method("supervised", config=SupervisedConfig)
-class SupervisedModule(L.LightningModule):
+class SupervisedModule(MacroAurocValidation, L.LightningModule):
     """Encoder + one linear head per task; logs ``val_macro_auroc`` for early stopping."""
 
     def __init__(self, config: SupervisedConfig | dict[str, Any]) -> None:
@@ -88,7 +80,6 @@ class SupervisedModule(L.LightningModule):
                                     for t, c in self.tasks.items()})
         self.weighting = UncertaintyWeighting(len(self.tasks)) if cfg.uncertainty_weighting else None
         self.automatic_optimization = not cfg.pcgrad
-        self._val: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     # ---- forward ------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -168,21 +159,7 @@ class SupervisedModule(L.LightningModule):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         logits = self(batch["x"])
         self.log("val_loss", self.task_losses(logits, batch["y"]).sum(), batch_size=len(batch["x"]), sync_dist=True)
-        self._val.append((torch.sigmoid(logits).float().detach(), batch["y"].float()))
-
-    def on_validation_epoch_end(self) -> None:
-        if not self._val:
-            return
-        p = torch.cat([a for a, _ in self._val])
-        y = torch.cat([b for _, b in self._val])
-        self._val.clear()
-        if self.trainer is not None and self.trainer.world_size > 1:  # every rank scores all val samples
-            p = self.all_gather(p).reshape(-1, p.shape[-1])
-            y = self.all_gather(y).reshape(-1, y.shape[-1])
-        self.log("val_macro_auroc", macro_auroc(y.cpu().numpy(), p.cpu().numpy()), prog_bar=True)
-
-    def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> torch.Tensor:
-        return torch.sigmoid(self(batch["x"])).float()
+        self.collect_validation(logits, batch["y"])
 
     def configure_optimizers(self) -> dict[str, Any]:
         return lightning_optimizers(self, self.config.lr, self.config.weight_decay, self.config.warmup_frac)

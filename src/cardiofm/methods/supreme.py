@@ -29,7 +29,7 @@ from torch.nn import functional as F
 
 from cardiofm.errors import ConfigError
 from cardiofm.methods.registry import register_method
-from cardiofm.methods.supervised import macro_auroc
+from cardiofm.methods.validation import MacroAurocValidation
 
 FUSIONS = ("cfn", "linear")
 
@@ -112,7 +112,7 @@ class SupremeConfig:
 
 
 @register_method("supreme", config=SupremeConfig)
-class SupremeModule(L.LightningModule):
+class SupremeModule(MacroAurocValidation, L.LightningModule):
     """ECG encoder tokens + projected text queries -> Cardiac Fusion Network -> one logit per entity."""
 
     def __init__(self, config: SupremeConfig | dict[str, Any]) -> None:
@@ -146,7 +146,6 @@ class SupremeModule(L.LightningModule):
         else:
             self.fusion = LinearQueryHead(d)
         self.register_buffer("query_embeddings", torch.from_numpy(cfg.query_matrix()))
-        self._val: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     # ---- forward ------------------------------------------------------------------------------
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
@@ -198,21 +197,7 @@ class SupremeModule(L.LightningModule):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         logits = self(batch["x"])
         self.log("val_loss", self.loss(logits, batch["y"]), batch_size=len(batch["x"]), sync_dist=True)
-        self._val.append((torch.sigmoid(logits).float().detach(), batch["y"].float()))
-
-    def on_validation_epoch_end(self) -> None:
-        if not self._val:
-            return
-        p = torch.cat([a for a, _ in self._val])
-        y = torch.cat([b for _, b in self._val])
-        self._val.clear()
-        if self.trainer is not None and self.trainer.world_size > 1:  # every rank scores all val samples
-            p = self.all_gather(p).reshape(-1, p.shape[-1])
-            y = self.all_gather(y).reshape(-1, y.shape[-1])
-        self.log("val_macro_auroc", macro_auroc(y.cpu().numpy(), p.cpu().numpy()), prog_bar=True)
-
-    def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> torch.Tensor:
-        return torch.sigmoid(self(batch["x"])).float()
+        self.collect_validation(logits, batch["y"])
 
     def configure_optimizers(self) -> dict[str, Any]:
         """AdamW + CosineAnnealingWarmRestarts(T_0=restart_steps, T_mult=restart_mult, eta_min=min_lr), per step."""
