@@ -76,7 +76,7 @@ def train(cfg: RunConfig) -> RunDir:
             train_rows = dev[folds != k] if cfg.cv.folds > 1 else dev[folds == 0]
             rows = {"train": train_rows, "val": dev[folds == k]}
             info = fit_fold(cfg, store, rows, fold_dir, seed=cfg.seed + k)
-            module = load_fold_module(fold_dir)
+            module = load_fold_module(fold_dir, cfg.method["name"])
             p_val = predict_rows([module], store, rows["val"], leads=cfg.data.leads)
             p_test = predict_rows([module], store, test, leads=cfg.data.leads)
             np.savez(fold_dir / PREDICTIONS, val_rows=rows["val"], p_val=p_val, test_rows=test, p_test=p_test)

@@ -90,6 +90,9 @@ def method_values(cfg: RunConfig, store: Store) -> dict[str, Any]:
     values.setdefault("in_leads", len(cfg.data.leads) if cfg.data.leads else len(store.leads))
     values.setdefault("n_labels", len(labels.codes))
     values.setdefault("label_names", list(labels.codes))
+    config_cls = get_method(cfg.method["name"]).config
+    if hasattr(config_cls, "prepare_values"):  # e.g. SuPreME embeds the label descriptions as its queries
+        values = config_cls.prepare_values(values, list(labels.codes), list(labels.descriptions))
     return values
 
 
@@ -133,13 +136,18 @@ def fit_fold(cfg: RunConfig, store: Store, rows: dict[str, np.ndarray], fold_dir
             "train_seconds": round(time.perf_counter() - t0, 2), "resumed": resumed}
 
 
-def load_fold_module(fold_dir: Path) -> L.LightningModule:
-    """The fold's best model in eval mode (its config is read back from the checkpoint)."""
+def load_fold_module(fold_dir: Path, method: str | None = None) -> L.LightningModule:
+    """The fold's best model in eval mode (its config is read back from the checkpoint).
+
+    ``method`` names the method; by default it is read from the fold's ``done.json`` (``supervised``
+    for folds written before methods were recorded there).
+    """
     ckpt = fold_dir / "checkpoints" / "best.ckpt"
     if not ckpt.exists():
         raise ConfigError(f"{ckpt}: missing; has this fold been trained?")
     state = torch.load(ckpt, map_location="cpu", weights_only=False)
-    name = json.loads((fold_dir / DONE).read_text())["method"] if (fold_dir / DONE).exists() else "supervised"
+    name = method or (json.loads((fold_dir / DONE).read_text())["method"] if (fold_dir / DONE).exists()
+                      else "supervised")
     entry = get_method(name)
     module = entry.module(state["hyper_parameters"]["config"])
     module.load_state_dict(state["state_dict"])

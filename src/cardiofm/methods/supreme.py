@@ -68,6 +68,23 @@ class SupremeConfig:
     restart_mult: int = 1
     min_lr: float = 1e-8
     pretrained: str | None = None
+    text_encoder: str = "minilm"    # embeds the label descriptions when query_embeddings is not given
+
+    @classmethod
+    def prepare_values(cls, values: dict[str, Any], codes: list[str], descriptions: list[str]) -> dict[str, Any]:
+        """Fill ``query_embeddings`` (and ``text_dim``) from the task's labels when a recipe leaves them out:
+        each code's lexicon description (its clinical definition) or, for codes the lexicon lacks, the
+        label's own description, embedded by the frozen ``text_encoder``."""
+        if values.get("query_embeddings") is not None:
+            return values
+        from cardiofm.text import default_lexicon
+        from cardiofm.text.encoders import create_text_encoder
+
+        lexicon = default_lexicon()
+        texts = [lexicon.get(c).description if c in lexicon else d for c, d in zip(codes, descriptions, strict=True)]
+        encoder = create_text_encoder(values.get("text_encoder", "minilm"))
+        q = encoder.encode(texts)
+        return {**values, "query_embeddings": q.astype(float).tolist(), "text_dim": int(q.shape[1])}
 
     def query_matrix(self) -> np.ndarray:
         """``query_embeddings`` as a checked float32 array ``(n_labels, text_dim)``."""

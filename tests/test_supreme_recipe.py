@@ -1,0 +1,54 @@
+"""The SuPreME recipe through the training engine: label descriptions become the fusion queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cardiofm.config import load_config
+from cardiofm.engine.cv import PREDICTIONS, train
+from cardiofm.engine.fit import load_fold_module
+from cardiofm.methods.supreme import SupremeConfig, SupremeModule
+from cardiofm.text import default_lexicon
+from cardiofm.text.encoders import create_text_encoder
+
+from conftest import recipe_overrides, synthetic_run_data
+
+RECIPE = Path(__file__).parents[1] / "configs" / "supreme.yaml"
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return synthetic_run_data(tmp_path_factory, "supreme", 120, 7)
+
+
+def test_prepare_values_embeds_lexicon_descriptions_in_label_order():
+    lex = default_lexicon()
+    values = SupremeConfig.prepare_values({"text_encoder": "hashing"}, ["AFIB", "XYZ"], ["atrial fib", "made up"])
+    enc = create_text_encoder("hashing")
+    want = enc.encode([lex.get("AFIB").description, "made up"])  # unknown code: the label's own description
+    assert np.allclose(np.asarray(values["query_embeddings"]), want, atol=1e-6) and values["text_dim"] == want.shape[1]
+    given = {"query_embeddings": [[0.0, 1.0]], "text_dim": 2}
+    assert SupremeConfig.prepare_values(given, ["AFIB"], ["x"]) is given  # explicit queries are kept
+
+
+@pytest.mark.parametrize("fusion", ["cfn", "linear"])
+def test_supreme_recipe_trains_and_reloads_with_its_queries(synth: dict[str, str], tmp_path: Path, fusion: str):
+    cfg = load_config(RECIPE, None, recipe_overrides(synth, tmp_path / fusion, "model.name=vit_micro",
+                                                     "trainer.max_epochs=2", "method.text_encoder=hashing",
+                                                     f"method.fusion={fusion}", "data.batch_size=32"))
+    run = train(cfg)
+    pred = np.load(run.path / PREDICTIONS)
+    n_labels = len(pred["codes"])
+    assert pred["test_p"].shape == (len(pred["test_rows"]), n_labels)
+    assert np.isfinite(pred["test_p"]).all() and ((pred["test_p"] >= 0) & (pred["test_p"] <= 1)).all()
+    module = load_fold_module(run.path / "fold1")
+    assert isinstance(module, SupremeModule) and module.query_embeddings.shape[0] == n_labels
+    x = np.zeros((2, 12, 1000), np.float32)
+    import torch
+
+    with torch.no_grad():
+        same = module.zero_shot(torch.from_numpy(x), module.query_embeddings)
+        assert torch.allclose(same, module(torch.from_numpy(x)), atol=1e-5)
