@@ -62,17 +62,11 @@ class SupervisedModule(MacroAurocValidation, L.LightningModule):
         super().__init__()
         self.config = config if isinstance(config, SupervisedConfig) else SupervisedConfig(**config)
         self.save_hyperparameters({"config": asdict(self.config)})
-        from cardiofm.models import create_model, load_model
+        from cardiofm.models.registry import build_encoder
 
         cfg = self.config
         self.tasks = cfg.task_columns()
-        if cfg.pretrained:
-            self.encoder = load_model(cfg.pretrained)
-            if getattr(self.encoder, "in_leads", cfg.in_leads) != cfg.in_leads:
-                raise ConfigError(f"method.pretrained: {cfg.pretrained} takes {self.encoder.in_leads} leads, "
-                                  f"the data has {cfg.in_leads}")
-        else:
-            self.encoder = create_model(cfg.encoder, in_leads=cfg.in_leads, **cfg.encoder_cfg)
+        self.encoder = build_encoder(cfg.encoder, cfg.in_leads, cfg.encoder_cfg, pretrained=cfg.pretrained)
         if cfg.freeze_encoder:
             self.encoder.requires_grad_(False)
         dim = self.encoder.embed_dim

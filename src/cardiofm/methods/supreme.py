@@ -138,17 +138,11 @@ class SupremeModule(MacroAurocValidation, L.LightningModule):
         cfg = self.config
         cfg.validate()
         self.save_hyperparameters({"config": asdict(cfg)})
-        from cardiofm.models import create_model, load_model
         from cardiofm.models.fusion import CardiacFusionNetwork, LinearQueryHead
+        from cardiofm.models.registry import build_encoder
         from cardiofm.text.projection import TextProjection
 
-        if cfg.pretrained:
-            self.encoder = load_model(cfg.pretrained)
-            if getattr(self.encoder, "in_leads", cfg.in_leads) != cfg.in_leads:
-                raise ConfigError(f"method.pretrained: {cfg.pretrained} takes {self.encoder.in_leads} leads, "
-                                  f"the data has {cfg.in_leads}")
-        else:
-            self.encoder = create_model(cfg.encoder, in_leads=cfg.in_leads, **cfg.encoder_cfg)
+        self.encoder = build_encoder(cfg.encoder, cfg.in_leads, cfg.encoder_cfg, pretrained=cfg.pretrained)
         embed_dim = int(self.encoder.embed_dim)
         d = embed_dim if cfg.d_model is None else cfg.d_model
         self.d_model = d

@@ -204,3 +204,15 @@ def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> nn
     except RuntimeError as exc:
         raise ConfigError(f"{weights}: weights do not match model {meta['name']!r} with its config: {exc}") from exc
     return model.to(map_location)
+
+
+def build_encoder(name: str, in_leads: int, cfg: dict[str, Any] | None = None, *,
+                  pretrained: str | Path | None = None) -> nn.Module:
+    """A method's encoder: the saved one at ``pretrained`` (its lead count must be ``in_leads``), else a new
+    ``create_model(name, in_leads=in_leads, **cfg)``."""
+    if not pretrained:
+        return create_model(name, in_leads=in_leads, **(cfg or {}))
+    encoder = load_model(pretrained)
+    if getattr(encoder, "in_leads", in_leads) != in_leads:
+        raise ConfigError(f"method.pretrained: {pretrained} takes {encoder.in_leads} leads, the data has {in_leads}")
+    return encoder
