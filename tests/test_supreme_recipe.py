@@ -52,3 +52,21 @@ def test_supreme_recipe_trains_and_reloads_with_its_queries(synth: dict[str, str
     with torch.no_grad():
         same = module.zero_shot(torch.from_numpy(x), module.query_embeddings)
         assert torch.allclose(same, module(torch.from_numpy(x)), atol=1e-5)
+
+
+def test_zero_shot_scores_new_labels_from_their_descriptions(synth: dict[str, str], tmp_path: Path):
+    from cardiofm.engine.zeroshot import query_for, zero_shot
+    from cardiofm.errors import ConfigError
+
+    cfg = load_config(RECIPE, None, recipe_overrides(synth, tmp_path / "run", "model.name=vit_micro",
+                                                     "trainer.max_epochs=1", "method.text_encoder=hashing",
+                                                     "data.batch_size=32"))
+    run = train(cfg)
+    labels = ["AFIB", "ventricular pre-excitation with a delta wave"]
+    table = zero_shot(run.path, labels, "synthetic", synth["root"], tmp_path / "zs.csv", workers=1)
+    assert list(table.columns) == ["record_id", "patient_id", "p_AFIB", f"p_{labels[1]}"]
+    assert len(table) == 120 and table.iloc[:, 2:].apply(lambda c: c.between(0, 1)).all().all()
+    assert (tmp_path / "zs.csv").exists()
+    assert query_for("AFIB") == default_lexicon().get("AFIB").description and query_for("odd text") == "odd text"
+    with pytest.raises(ConfigError, match="--label"):
+        zero_shot(run.path, [" "], "synthetic", synth["root"], tmp_path / "x.csv")

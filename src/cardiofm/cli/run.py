@@ -66,3 +66,17 @@ def predict(run_dir: Path = typer.Argument(..., help="A trained run folder."),
 
     table = predict_external(run_dir, source, root, out, parse_options(opt))
     typer.echo(f"{len(table)} records -> {out}")
+
+
+def zeroshot(run_dir: Path = typer.Argument(..., help="A run folder trained with the supreme recipe."),
+             label: list[str] = typer.Option(..., "--label", help="A lexicon code (AFIB) or a description."),
+             source: str = typer.Option(..., help="Source layout of the data to score (ptbxl, cinc, folder, ...)."),
+             root: Path = typer.Option(..., help="Folder of the data."),
+             out: Path = typer.Option(..., help="CSV file for the probabilities (one row per record)."),
+             opt: list[str] = typer.Option(None, "--opt", help="Source option KEY=VALUE, repeatable.")) -> None:
+    """Zero-shot classification: score labels never trained on, from their descriptions alone."""
+    from cardiofm.cli.data import parse_options
+    from cardiofm.engine.zeroshot import zero_shot
+
+    table = zero_shot(run_dir, label, source, root, out, parse_options(opt))
+    typer.echo(f"{len(table)} records x {len(label)} labels -> {out}")

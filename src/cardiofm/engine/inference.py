@@ -15,16 +15,12 @@ from cardiofm.engine.rundir import RunDir
 from cardiofm.errors import ConfigError
 
 
-def predict_external(run_dir: str | Path, source: str, root: str | Path, out: str | Path,
-                     options: dict[str, Any] | None = None, *, workers: int = 2) -> pd.DataFrame:
-    """Mean probability of the run's fold models for every readable record of ``root``.
-
-    The records are cached in a store under ``<run>/external/`` with the run's preprocessing; the
-    table (``record_id``, ``patient_id``, one ``p_<code>`` column per label) is written to ``out``.
-    """
+def external_store(run: RunDir, source: str, root: str | Path, options: dict[str, Any] | None = None, *,
+                   workers: int = 2) -> tuple[Store, Store]:
+    """The records of ``root`` cached under ``<run>/external/`` with the run's preprocessing, and the run's
+    own training store (for its labels and leads)."""
     from cardiofm.data.sources import open_cohort
 
-    run = RunDir.open(run_dir)
     cfg = run.config()
     train_store = Store(Path(cfg.data.store) if cfg.data.store else run.path / "store")
     cohort = open_cohort(source, Path(root), **(options or {}))
@@ -34,15 +30,32 @@ def predict_external(run_dir: str | Path, source: str, root: str | Path, out: st
     store = Store(store_path)
     if cfg.data.leads is None and tuple(store.leads) != tuple(train_store.leads):
         raise ConfigError(f"{root}: leads {store.leads} differ from the run's {train_store.leads}")
-    from cardiofm.engine.fit import predict_rows
+    return store, train_store
 
-    models = ensemble(run.path)
-    p = predict_rows(models, store, np.arange(len(store)), leads=cfg.data.leads)
-    codes = train_store.cohort.labels(cfg.data.task).codes
+
+def write_table(store: Store, columns: dict[str, np.ndarray], out: str | Path) -> pd.DataFrame:
+    """``record_id``, ``patient_id`` and the given columns, one row per store record, written as CSV."""
     table = pd.DataFrame({"record_id": store.cohort.index["record_id"], "patient_id": store.cohort.index["patient_id"]})
-    for j, c in enumerate(codes):
-        table[f"p_{c}"] = p[:, j]
+    for name, values in columns.items():
+        table[name] = values
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
     return table
+
+
+def predict_external(run_dir: str | Path, source: str, root: str | Path, out: str | Path,
+                     options: dict[str, Any] | None = None, *, workers: int = 2) -> pd.DataFrame:
+    """Mean probability of the run's fold models for every readable record of ``root``.
+
+    The records are cached in a store under ``<run>/external/`` with the run's preprocessing; the
+    table (``record_id``, ``patient_id``, one ``p_<code>`` column per label) is written to ``out``.
+    """
+    from cardiofm.engine.fit import predict_rows
+
+    run = RunDir.open(run_dir)
+    cfg = run.config()
+    store, train_store = external_store(run, source, root, options, workers=workers)
+    p = predict_rows(ensemble(run.path), store, np.arange(len(store)), leads=cfg.data.leads)
+    codes = train_store.cohort.labels(cfg.data.task).codes
+    return write_table(store, {f"p_{c}": p[:, j] for j, c in enumerate(codes)}, out)
