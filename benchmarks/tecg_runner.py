@@ -18,54 +18,8 @@ Output (OUT.npz): p_val, p_test (sigmoid probabilities of the best-val-AUROC
 stdout:           exactly one JSON summary line (torch-ecg's own console logging
                   is redirected to stderr).
 
-What is torch-ecg's and what is adapted
----------------------------------------
-* Model: ``torch_ecg.models.ECG_CRNN`` with ``torch_ecg.model_configs.ECG_CRNN_CONFIG``
-  as shipped (rnn "none", attn "se", global max-pool, clf [1024] mish, dropout 0.2);
-  only ``cnn.name`` is chosen, and -- following torch-ecg's own convention for
-  inputs at another sampling rate (its CinC2021 benchmark does the same) -- the
-  CNN kernel lengths, which the configs give in samples at 500 Hz, are rescaled to
-  the data's ``fs`` with ``torch_ecg.utils.utils_nn.adjust_cnn_filter_lengths``
-  (``--kernel-fs native`` keeps the 500-Hz sample counts instead).  n_leads=12
-  and the k classes come from the data.  The classifier is length-agnostic
-  (global pooling), so L needs no adaptation.
-* Training: ``torch_ecg.components.trainer.BaseTrainer``, subclassed minimally
-  (data loaders over the given arrays, ``run_one_step``, ``evaluate`` = macro
-  AUROC with sklearn, ``batch_dim``, ``extra_required_train_config_fields``).
-  Its own loop, optimizer and scheduler set-up, criterion set-up, best-model
-  tracking (monitor) and early stopping are used unchanged.  Optimisation
-  hyper-parameters are those of torch-ecg's CinC2021 benchmark config
-  (``benchmarks/train_crnn_cinc2021/cfg.py``): AdamW (amsgrad), OneCycle with
-  max_lr 2e-3, early stopping min_delta 1e-3 / patience 10.
-* Loss: plain ``BCEWithLogitsLoss`` by default (the CinC2021 config uses
-  ``AsymmetricLoss(gamma_pos=0, gamma_neg=0.2)``; ``--loss asymmetric`` selects it).
-  No augmentation (the CinC2021 config uses mixup); inputs are used as given.
-
-Wall-time budget
-----------------
-The clock starts when ``BaseTrainer.train()`` is entered, so it covers the
-training steps, the per-epoch validation and torch-ecg's best-model saving.
-``--budget-mode epoch`` (default): at the start of every epoch after the first,
-training stops if the elapsed time is >= ``--budget-s``; i.e. the epoch during
-which the budget runs out is finished (and validated) and is the last one.  If
-one epoch alone runs longer than the budget (time since *that epoch* started >
-budget), that epoch is cut after the current batch, validated, and training
-stops.  ``--budget-mode hard``: the epoch is cut after the first batch that ends
-past the budget, validated, and training stops.  Both are implemented through
-BaseTrainer's hooks (``train_one_epoch`` and the train data loader), not by
-rewriting its loop; the stop is an exception raised at the start of the next
-epoch and caught around ``BaseTrainer.train()``, after which exactly what
-``train()`` does after its loop (close the loggers, return the best state dict)
-is done.  NOTE: OneCycle is set up by torch-ecg for ``--max-epochs`` epochs; if
-the budget stops training earlier, the schedule is truncated
-(``schedule_completed`` in the output says so) -- choose ``--max-epochs`` so it
-fits the budget.
-
-Determinism: torch / numpy / random are seeded with ``--seed`` (via
-``torch_ecg.cfg.set_seed`` and ``torch.manual_seed``), the shuffling generator
-is seeded, and deterministic algorithms are requested.  Results are
-reproducible for a given seed and number of epochs/steps; when the wall-time
-budget is what stops training, the number of steps depends on machine speed.
+What is torch-ecg's and what is adapted, the wall-time budget and determinism:
+``benchmarks/TECG_RUNNER.md``.
 """
 
 from __future__ import annotations

@@ -133,7 +133,8 @@ _SECTIONS = {"data": DataConfig, "trainer": TrainerConfig, "cv": CVConfig, "pret
              "probe": ProbeConfig}
 
 
-def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+def build_section(cls: type, values: dict[str, Any], where: str) -> Any:
+    """A config dataclass from a mapping; unknown keys raise :class:`ConfigError` naming ``where``."""
     if not isinstance(values, dict):
         raise ConfigError(f"{where}: expected a mapping, got {values!r}")
     names = {f.name for f in dataclasses.fields(cls)}
@@ -148,11 +149,11 @@ def config_from_dict(d: dict[str, Any]) -> RunConfig:
     d = copy.deepcopy(d)
     for key, cls in _SECTIONS.items():
         if key in d:
-            d[key] = _build(cls, d[key] or {}, key)
+            d[key] = build_section(cls, d[key] or {}, key)
     for key in ("model", "method"):
         if key in d and (not isinstance(d[key], dict) or "name" not in d[key]):
             raise ConfigError(f"{key}: needs a mapping with a 'name', got {d[key]!r}")
-    return _build(RunConfig, d, "config")
+    return build_section(RunConfig, d, "config")
 
 
 def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

@@ -110,9 +110,9 @@ class TwoViewDataset(Dataset):
             x = signal[self.lead_idx[k][lead:lead + 1]]
         else:
             lead, x = -1, signal[self.lead_idx[k]]
-        views = [np.ascontiguousarray(self.augment(x, rng, 1.0), dtype=np.float32) for _ in range(2)]
-        return {"x1": torch.from_numpy(views[0].copy() if not views[0].flags.writeable else views[0]),
-                "x2": torch.from_numpy(views[1].copy() if not views[1].flags.writeable else views[1]),
+        # np.array copies: a view may be the read-only memmap itself (the "none" perturbation)
+        x1, x2 = (torch.from_numpy(np.array(self.augment(x, rng, 1.0), dtype=np.float32)) for _ in range(2))
+        return {"x1": x1, "x2": x2,
                 "risk": torch.tensor(self.risk[i]), "n_missing": torch.tensor(int(self.n_missing[i])),
                 "lead": torch.tensor(lead), "index": i}
 

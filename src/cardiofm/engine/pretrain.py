@@ -17,7 +17,7 @@ import lightning as L
 import numpy as np
 import torch
 
-from cardiofm.config import DataConfig, RunConfig, _build
+from cardiofm.config import DataConfig, RunConfig, build_section
 from cardiofm.data.store import Store
 from cardiofm.data.views import TwoViewDataModule, ViewSource
 from cardiofm.engine.data import augment_spec, prepare_store
@@ -57,9 +57,8 @@ def data_configs(cfg: RunConfig) -> list[DataConfig]:
 
     out = [cfg.data]
     for k, extra in enumerate(cfg.pretrain.extra_data, start=1):
-        base = {f.name: getattr(cfg.data, f.name) for f in dataclasses.fields(DataConfig)}
-        base.update({"root": None, "store": None, "options": {}})
-        out.append(_build(DataConfig, {**base, **dict(extra)}, f"pretrain.extra_data[{k}]"))
+        base = {**dataclasses.asdict(cfg.data), "root": None, "store": None, "options": {}}
+        out.append(build_section(DataConfig, {**base, **dict(extra)}, f"pretrain.extra_data[{k}]"))
     return out
 
 

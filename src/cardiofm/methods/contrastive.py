@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -40,6 +39,7 @@ from cardiofm.methods.clef_loss import (
 )
 from cardiofm.methods.optim import lightning_optimizers
 from cardiofm.methods.registry import register_method
+from cardiofm.registry import Registry
 
 
 @dataclass
@@ -69,15 +69,8 @@ class ContrastiveConfig:
     label_names: list[str] | None = None
 
 
-OBJECTIVES: dict[str, type[Objective]] = {}
-
-
-def register_objective(name: str) -> Callable[[type], type]:
-    def wrap(cls: type) -> type:
-        OBJECTIVES[name] = cls
-        return cls
-
-    return wrap
+OBJECTIVES: Registry[type[Objective]] = Registry("contrastive objective")
+register_objective = OBJECTIVES.register
 
 
 def _mlp(dim: int, hidden: int, out: int) -> nn.Sequential:

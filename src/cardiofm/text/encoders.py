@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from cardiofm.errors import ConfigError
+from cardiofm.registry import Registry
 
 __all__ = [
     "TEXT_ENCODERS", "TextEncoder", "register_text_encoder", "create_text_encoder", "available_text_encoders",
@@ -59,19 +60,12 @@ class TextEncoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-TEXT_ENCODERS: dict[str, Callable[..., TextEncoder]] = {}
+TEXT_ENCODERS: Registry[Callable[..., TextEncoder]] = Registry("text encoder")
 
 
 def register_text_encoder(name: str) -> Callable[[Callable[..., TextEncoder]], Callable[..., TextEncoder]]:
     """Decorator: make a factory (class or function returning a :class:`TextEncoder`) available by name."""
-
-    def wrap(factory: Callable[..., TextEncoder]) -> Callable[..., TextEncoder]:
-        if name in TEXT_ENCODERS and TEXT_ENCODERS[name] is not factory:
-            raise ConfigError(f"text encoder {name!r} is registered twice")
-        TEXT_ENCODERS[name] = factory
-        return factory
-
-    return wrap
+    return TEXT_ENCODERS.register(name)
 
 
 def available_text_encoders() -> list[str]:

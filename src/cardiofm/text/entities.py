@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cardiofm.errors import ConfigError, LabelError
+from cardiofm.registry import Registry
 from cardiofm.text.dedup import deduplicate, extraction_scores
 from cardiofm.text.lexicon import Lexicon, default_lexicon
 from cardiofm.text.rules import find_entities
@@ -149,19 +150,12 @@ class EntityExtractor(Protocol):
     def __call__(self, report: str) -> Extraction: ...
 
 
-EXTRACTORS: dict[str, Callable[..., EntityExtractor]] = {}
+EXTRACTORS: Registry[Callable[..., EntityExtractor]] = Registry("entity extractor")
 
 
 def register_extractor(name: str) -> Callable[[Callable[..., EntityExtractor]], Callable[..., EntityExtractor]]:
     """Decorator: make a factory (class or function returning an :class:`EntityExtractor`) available by name."""
-
-    def wrap(factory: Callable[..., EntityExtractor]) -> Callable[..., EntityExtractor]:
-        if name in EXTRACTORS and EXTRACTORS[name] is not factory:
-            raise ConfigError(f"entity extractor {name!r} is registered twice")
-        EXTRACTORS[name] = factory
-        return factory
-
-    return wrap
+    return EXTRACTORS.register(name)
 
 
 def _load_builtin() -> None:
