@@ -1,11 +1,52 @@
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "", None}
+
+
+def _host(address: object) -> object:
+    return address[0] if isinstance(address, tuple) and address else address
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network() -> Iterator[None]:
+    """The whole suite runs offline: a connection or name look-up beyond this machine fails the test that
+    makes it (loopback stays open for the gloo process groups of the DDP tests)."""
+    real_connect, real_connect_ex, real_lookup = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+    def check(address: object) -> None:
+        if isinstance(address, (str, bytes)) and not isinstance(address, tuple):
+            return  # a Unix socket path
+        if _host(address) not in _LOOPBACK:
+            raise OSError(f"tests run offline: connection to {address!r} blocked")
+
+    def connect(self: socket.socket, address: object) -> object:
+        if self.family != getattr(socket, "AF_UNIX", None):
+            check(address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: object) -> object:
+        if self.family != getattr(socket, "AF_UNIX", None):
+            check(address)
+        return real_connect_ex(self, address)
+
+    def lookup(host: object, *args: object, **kw: object) -> object:
+        if host not in _LOOPBACK:
+            raise OSError(f"tests run offline: name look-up of {host!r} blocked")
+        return real_lookup(host, *args, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", connect)
+        mp.setattr(socket.socket, "connect_ex", connect_ex)
+        mp.setattr(socket, "getaddrinfo", lookup)
+        yield
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PTBXL = FIXTURES / "ptbxl"

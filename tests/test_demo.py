@@ -31,3 +31,8 @@ def test_demo_writes_a_complete_run_directory(tmp_path):
     assert all(0 <= probe[f"stenosis lead {lead}"] <= 1 or math.isnan(probe[f"stenosis lead {lead}"])
                for lead in ("I", "II"))
     assert (out / "clef" / "encoder" / "model.safetensors").exists() and (out / "clef" / "plots" / "probe.png").exists()
+    # the SuPreME step trained on report entities with AF held out, then scored AF zero-shot
+    sup = metrics["supreme"]
+    assert sup["held_out"] == "AFIB" and not sup["held_out_in_training"] and sup["entities_trained"] >= 3
+    assert sup["zero_shot_records"] > 0 and (out / "supreme" / "zeroshot.csv").exists()
+    assert 0 <= sup["zero_shot_auroc"] <= 1 or (math.isnan(sup["zero_shot_auroc"]) and sup["zero_shot_positives"] == 0)

@@ -255,3 +255,18 @@ def test_finetune_saved_encoder(store: Store, tmp_path: Path):
     only_pos = {**rows, "val": rows["val"][store.cohort.labels("t").matrix[rows["val"]].all(1)][:1]}
     with pytest.raises(ConfigError, match="validation rows"):
         finetune(None, store, only_pos, task="t", leads=["I"], out_dir=tmp_path / "ft3")
+
+
+def test_probe_encoder_all_leads_feeds_every_store_lead(store: Store, tmp_path: Path):
+    from cardiofm.config import ProbeConfig
+    from cardiofm.engine.probe import ALL_LEADS, probe_encoder
+
+    torch.manual_seed(0)
+    enc = create_model("net1d_tiny", in_leads=3)  # the store's three leads at once
+    rows = probe_encoder(enc, store, ProbeConfig(tasks=["t"], leads=[ALL_LEADS], fractions=[1.0], bootstrap=50),
+                         tmp_path, tag="three")
+    assert len(rows) == 1 and rows[0]["lead"] == "all" and rows[0]["n_test"] == 16
+    assert 0.0 <= rows[0]["value"] <= 1.0
+    cached = np.load(next((tmp_path / "embeddings").glob("three_all*")))
+    z = cached if isinstance(cached, np.ndarray) else cached[cached.files[0]]
+    np.testing.assert_allclose(z, extract_embeddings(enc, store, np.arange(len(store)), ["I", "II", "V1"]), atol=1e-5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import ConfigError, StoreError
 
 AUGMENT_RECIPES = ("anyecg", "clef", "none")
+SPEC_FILE = "data_spec.json"  # next to the store manifest: the data config the store's cohort came from
 
 
 def augment_spec(spec: str | list[Any] | None) -> list[Any] | None:
@@ -33,11 +35,11 @@ def augment_spec(spec: str | list[Any] | None) -> list[Any] | None:
     raise ConfigError(f"data.augment: expected a recipe name or a list, got {spec!r}")
 
 
-def synthetic_root(data: DataConfig, run_path: Path) -> Path:
+def synthetic_root(data: DataConfig, run_path: Path, name: str = "synthetic") -> Path:
     """The generated cohort of a run (made once; an interrupted generation is redone)."""
     from cardiofm.synth.cohort import generate_cohort
 
-    root = run_path / "data" / "synthetic"
+    root = run_path / "data" / name
     if not (root / "cohort.json").exists():
         shutil.rmtree(root, ignore_errors=True)  # an interrupted generation inside our own run folder
         opts = dict(data.synth)
@@ -46,9 +48,25 @@ def synthetic_root(data: DataConfig, run_path: Path) -> Path:
     return root
 
 
+def union_parts(data: DataConfig, run_path: Path) -> list[dict[str, Any]]:
+    """``data.options.parts`` of a ``union`` source, a synthetic part without a root generated from ``data.synth``."""
+    parts = data.options.get("parts")
+    if not isinstance(parts, list):
+        raise ConfigError("data.options.parts: a union source needs a list of {source, root, options} parts")
+    out = []
+    for i, part in enumerate(parts):
+        part = dict(part) if isinstance(part, dict) else part
+        if isinstance(part, dict) and part.get("source") == "synthetic" and part.get("root") is None:
+            part["root"] = str(synthetic_root(data, run_path, f"synthetic_part{i}"))
+        out.append(part)
+    return out
+
+
 def open_data_cohort(data: DataConfig, run_path: Path) -> Any:
     from cardiofm.data.sources import open_cohort
 
+    if data.source == "union":
+        return open_cohort("union", data.root, **{**data.options, "parts": union_parts(data, run_path)})
     if data.root is None:
         if data.source != "synthetic":
             raise ConfigError(f"data.root: give the folder of the {data.source} data "
@@ -62,9 +80,11 @@ def open_data_cohort(data: DataConfig, run_path: Path) -> Any:
 def prepare_store(data: DataConfig, run_path: Path, *, require_task: bool = True) -> Store:
     """Build (or reuse) the run's store and (unless ``require_task=False``) check that it holds the task."""
     store_path = Path(data.store) if data.store else run_path / "store"
+    spec = cohort_spec(data)
     try:
         store = Store(store_path)
-        fresh = store.manifest["key"]["preprocess"] == Preprocess(**data.preprocess).to_dict()
+        fresh = (store.manifest["key"]["preprocess"] == Preprocess(**data.preprocess).to_dict()
+                 and _read_spec(store_path) == spec)
     except StoreError:
         fresh = False
     if not fresh:
@@ -73,7 +93,10 @@ def prepare_store(data: DataConfig, run_path: Path, *, require_task: bool = True
             prep = Preprocess(**data.preprocess)
         except TypeError as exc:
             raise ConfigError(f"data.preprocess: {exc}") from None
-        build_store(cohort, store_path, prep, workers=data.build_workers)
+        build_store(cohort, store_path, prep, workers=data.build_workers)  # reuses built chunks, rewrites labels
+        tmp = store_path / f"{SPEC_FILE}.tmp"
+        tmp.write_text(json.dumps(spec, sort_keys=True))
+        tmp.replace(store_path / SPEC_FILE)
         store = Store(store_path)
     if not require_task:
         return store
@@ -81,6 +104,22 @@ def prepare_store(data: DataConfig, run_path: Path, *, require_task: bool = True
     if labels.matrix.shape[1] == 0:
         raise ConfigError(f"data.task {data.task!r} has no labels in this cohort")
     return store
+
+
+def cohort_spec(data: DataConfig) -> dict[str, Any]:
+    """What defines a store's cohort beyond its preprocessing: a change of any of these reopens the source
+    (signals already built are kept; the label tasks are rewritten)."""
+    spec = {"source": data.source, "root": data.root, "options": data.options}
+    if data.source in ("synthetic", "union"):
+        spec["synth"] = data.synth
+    return json.loads(json.dumps(spec, sort_keys=True, default=str))
+
+
+def _read_spec(store_path: Path) -> Any:
+    try:
+        return json.loads((store_path / SPEC_FILE).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def dev_and_test_rows(store: Store, task: str) -> tuple[np.ndarray, np.ndarray]:

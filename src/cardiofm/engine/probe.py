@@ -21,6 +21,8 @@ from cardiofm.data.store import Store
 from cardiofm.engine.rundir import RunDir
 from cardiofm.errors import ConfigError
 
+ALL_LEADS = "all"  # a probe "lead" meaning every lead of the store at once (a multi-lead encoder)
+
 
 def split_rows(store: Store, mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Store rows of the train, val and test splits (optionally only where ``mask`` holds)."""
@@ -36,7 +38,7 @@ def split_rows(store: Store, mask: np.ndarray | None = None) -> dict[str, np.nda
     return out
 
 
-def _score_classification(y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_boot: int, seed: int) -> dict[str, Any]:
+def score_classification(y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_boot: int, seed: int) -> dict[str, Any]:
     from cardiofm.evaluate.classification import classification_metrics
 
     m = classification_metrics(y, p, n_boot=n_boot, seed=seed, micro=False, groups=groups,
@@ -59,7 +61,7 @@ def probe_encoder(encoder: torch.nn.Module, store: Store, probe: ProbeConfig, ou
     """Linear probe (and fine-tuning when ``probe.finetune`` and ``encoder_dir``) of one encoder.
 
     Returns one row per (lead, task, fraction, mode) with the test metric and its CI; embeddings are
-    cached in ``out_dir/embeddings``.
+    cached in ``out_dir/embeddings``. A lead of ``"all"`` feeds every store lead at once.
     """
     from cardiofm.evaluate.probing import cached_embeddings, extract_embeddings, linear_probe, subsample_patients
 
@@ -69,9 +71,10 @@ def probe_encoder(encoder: torch.nn.Module, store: Store, probe: ProbeConfig, ou
     results: list[dict[str, Any]] = []
     targets = [(t, "classification") for t in probe.tasks] + [(c, "regression") for c in probe.regression]
     for lead in probe.leads:
+        chosen = list(store.leads) if lead == ALL_LEADS else [lead]
         z_all = cached_embeddings(out_dir / "embeddings", f"{tag}_{lead}",
-                                  lambda lead=lead: extract_embeddings(encoder, store, np.arange(len(store)), [lead],
-                                                                       progress=progress))
+                                  lambda chosen=chosen: extract_embeddings(encoder, store, np.arange(len(store)),
+                                                                           chosen, progress=progress))
         for target, kind in targets:
             y_all, mask = _target(store, target, kind)
             rows = split_rows(store, mask)
@@ -81,7 +84,7 @@ def probe_encoder(encoder: torch.nn.Module, store: Store, probe: ProbeConfig, ou
                         "n_test": len(rows["test"])}
                 res = linear_probe(z_all[keep], y_all[keep], z_all[rows["val"]], y_all[rows["val"]],
                                    z_all[rows["test"]], kind=kind, seed=probe.seed)
-                score = _score_classification if kind == "classification" else _score_regression
+                score = score_classification if kind == "classification" else _score_regression
                 results.append({**base, "mode": "linear", "selected": res.selected,
                                 **score(y_all[rows["test"]], res.predictions, pids[rows["test"]], probe.bootstrap,
                                         probe.seed)})
@@ -96,9 +99,9 @@ def _finetune(encoder_dir: Path | None, store: Store, rows: dict[str, np.ndarray
               out: Path, probe: ProbeConfig, y_all: np.ndarray, pids: np.ndarray) -> dict[str, Any]:
     from cardiofm.evaluate.probing import finetune
 
-    p = finetune(encoder_dir, store, rows, task=task, leads=[lead], out_dir=out, max_epochs=probe.finetune_epochs,
+    p = finetune(encoder_dir, store, rows, task=task, leads=list(store.leads) if lead == ALL_LEADS else [lead], out_dir=out, max_epochs=probe.finetune_epochs,
                  seed=probe.seed)
-    return _score_classification(y_all[rows["test"]], p, pids[rows["test"]], probe.bootstrap, probe.seed)
+    return score_classification(y_all[rows["test"]], p, pids[rows["test"]], probe.bootstrap, probe.seed)
 
 
 def _target(store: Store, target: str, kind: str) -> tuple[np.ndarray, np.ndarray]:

@@ -23,6 +23,7 @@ class Source(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    needs_root: ClassVar[bool] = True     # False for sources that are not one folder (``union``)
 
     @abstractmethod
     def scan(self, root: Path, **options: Any) -> Cohort: ...
@@ -43,9 +44,36 @@ def get_source(name: str) -> Source:
     return SOURCES[name]()
 
 
-def open_cohort(source: str, root: str | Path, **options: Any) -> Cohort:
-    """Scan ``root`` as ``source`` (``ptbxl``, ``cinc``, ``mimic``, ``folder``, ...)."""
-    root = Path(root).expanduser()
-    if not root.exists():
-        raise SourceError(f"{root}: folder does not exist")
-    return get_source(source).scan(root, **options)
+def open_cohort(source: str, root: str | Path | None, *, entities: Any = True, **options: Any) -> Cohort:
+    """Scan ``root`` as ``source`` (``ptbxl``, ``cinc``, ``mimic``, ``folder``, ``union``, ...).
+
+    When the cohort has free-text reports (a ``report`` column), the report tasks of
+    :func:`cardiofm.text.labels.report_tasks` are added (``entities``, ``entities_raw``);
+    ``entities`` may be ``False`` (skip them) or a dict of their options (``min_count``,
+    ``include_uncertain``, ``exclude``: codes held out).
+    """
+    src = get_source(source)
+    if root is None:
+        if src.needs_root:
+            raise SourceError(f"source {source!r} needs a root folder")
+        path = None
+    else:
+        path = Path(root).expanduser()
+        if not path.exists():
+            raise SourceError(f"{path}: folder does not exist")
+    cohort = src.scan(path, **options)  # type: ignore[arg-type]
+    if entities is not False and "report" in cohort.index:
+        from cardiofm.text.labels import report_tasks
+
+        cohort.tasks.update(report_tasks(cohort.index["report"].tolist(), **_entity_options(entities)))
+    return cohort
+
+
+def _entity_options(spec: Any) -> dict[str, Any]:
+    if spec is True or spec is None:
+        return {}
+    allowed = {"min_count", "include_uncertain", "exclude"}
+    if not isinstance(spec, dict) or set(spec) - allowed:
+        raise SourceError(f"option entities must be true, false or a dict with {' / '.join(sorted(allowed))}, "
+                          f"got {spec!r}")
+    return dict(spec)
