@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bench_io import load_json, save_json, synthetic_cohort  # noqa: E402
 from ptbxl_report import REPO, hardware, write_section  # noqa: E402
 
 from cardiofm.config import ProbeConfig, load_config  # noqa: E402
@@ -71,23 +72,8 @@ def parse() -> argparse.Namespace:
     return p.parse_args()
 
 
-def _load(path: Path) -> Any:
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def _save(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
-    tmp.replace(path)
-
-
 def synthetic_root(args: argparse.Namespace) -> Path:
-    from cardiofm.synth.cohort import generate_cohort
-
-    root = Path(args.work) / "synthetic"
-    if not (root / "cohort.json").exists():
-        generate_cohort(args.n_synthetic, root, seed=0, fs=100.0, workers=2)
-    return root
+    return synthetic_cohort(args.work, args.n_synthetic)
 
 
 def overrides(args: argparse.Namespace, name: str) -> list[str]:
@@ -140,12 +126,12 @@ def probe_all(args: argparse.Namespace, data: str, probe: ProbeConfig, store: St
     w = Path(args.work)
     for name, (enc, enc_dir) in encoders(args).items():
         cache = w / f"probe_{data}_{name}.json"
-        got = _load(cache)
+        got = load_json(cache)
         if got is None:
             t0 = time.perf_counter()
             got = probe_encoder(enc, store, probe, w / "probe" / data, tag=name, encoder_dir=enc_dir)
             print(f"   probed {name} on {data}: {len(got)} cells, {time.perf_counter() - t0:.0f} s", flush=True)
-            _save(cache, got)
+            save_json(cache, got)
         rows += got
     return rows
 
@@ -164,13 +150,13 @@ def finetune_all(args: argparse.Namespace, store: Store) -> list[dict[str, Any]]
         if name not in FINETUNED:
             continue
         cache = w / f"finetune_ptbxl_{name}_{tag}_e{args.finetune_epochs}.json"
-        got = _load(cache)
+        got = load_json(cache)
         if got is None:
             t0 = time.perf_counter()
             got = [r for r in probe_encoder(enc, store, probe, w / "probe" / "ptbxl", tag=name, encoder_dir=enc_dir)
                    if r["mode"] == "finetune"]
             print(f"   fine-tuned {name}: {len(got)} cells, {time.perf_counter() - t0:.0f} s", flush=True)
-            _save(cache, got)
+            save_json(cache, got)
         rows += got
     return rows
 
@@ -230,15 +216,15 @@ def main() -> None:
     rows = {"ptbxl": probe_all(args, "ptbxl", probe_ptbxl, ptbxl), "synthetic": probe_all(args, "synthetic",
                                                                                           probe_synth, synth)}
     rows["finetune"] = finetune_all(args, ptbxl)
-    timing = _load(w / "step_times.json")
+    timing = load_json(w / "step_times.json")
     if timing is None:
         timing = step_times(args)
-        _save(w / "step_times.json", timing)
+        save_json(w / "step_times.json", timing)
     print(f"step: simclr {timing['simclr_step_ms']:.0f} ms, clef {timing['clef_step_ms']:.0f} ms "
           f"({100 * timing['overhead_step']:+.1f} %)")
     result = {"pretraining": pre, "probe": rows, "timing": timing, "hardware": hardware(),
               "wall_s": time.perf_counter() - t_all}
-    _save(w / "results.json", result)
+    save_json(w / "results.json", result)
     if args.write:
         command = "python benchmarks/clef.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         from clef_report import SECTION, markdown

@@ -70,3 +70,18 @@ def test_zero_shot_scores_new_labels_from_their_descriptions(synth: dict[str, st
     assert query_for("AFIB") == default_lexicon().get("AFIB").description and query_for("odd text") == "odd text"
     with pytest.raises(ConfigError, match="--label"):
         zero_shot(run.path, [" "], "synthetic", synth["root"], tmp_path / "x.csv")
+
+
+def test_every_ptbxl_class_has_a_description_query(ptbxl_root: Path):
+    from cardiofm.data.sources.ptbxl import CLASS_DESCRIPTIONS, read_statements, task_vocabulary
+    from cardiofm.engine.zeroshot import query_for
+
+    lex = default_lexicon()
+    statements = read_statements(ptbxl_root / "scp_statements.csv")
+    for task in ("superdiagnostic", "subdiagnostic", "form", "rhythm"):
+        codes, names, _ = task_vocabulary(statements, task)
+        for code, name in zip(codes, names, strict=True):
+            q = query_for(code)
+            assert code in lex or code in CLASS_DESCRIPTIONS, (task, code)
+            assert q != code and len(q) > len(name) and ":" in q  # "<Name>: <definition>", as the lexicon
+    assert query_for("MI") == CLASS_DESCRIPTIONS["MI"]

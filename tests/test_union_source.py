@@ -86,3 +86,20 @@ def test_engine_generates_a_synthetic_part_without_root(tmp_path: Path, ptbxl_ro
                       synth={"n": 12, "seed": 1, "fs": 100.0}, build_workers=1)
     u = open_data_cohort(data, tmp_path)
     assert (u.index["part"] == "gen").sum() == 12 and (tmp_path / "data" / "synthetic_part1" / "cohort.json").exists()
+
+
+def test_store_relabels_when_the_data_options_change_and_keeps_its_signals(tmp_path: Path, ptbxl_root: Path):
+    from cardiofm.engine.data import prepare_store
+
+    data = DataConfig(source="ptbxl", root=str(ptbxl_root), store=str(tmp_path / "store"), task="superdiagnostic",
+                      preprocess={"fs": 100.0, "length": 1000}, build_workers=1)
+    first = prepare_store(data, tmp_path)
+    assert "entities" in first.cohort.tasks
+    chunks = {p: p.stat().st_mtime_ns for p in (tmp_path / "store" / "chunks").iterdir()}
+    data.options = {"entities": False}
+    second = prepare_store(data, tmp_path)
+    assert "entities" not in second.cohort.tasks and "superdiagnostic" in second.cohort.tasks
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "store" / "chunks").iterdir()} == chunks  # not rebuilt
+    np.testing.assert_array_equal(first.batch(np.arange(3)), second.batch(np.arange(3)))
+    data.options = {}
+    assert "entities" in prepare_store(data, tmp_path).cohort.tasks

@@ -99,7 +99,8 @@ def _finetune(encoder_dir: Path | None, store: Store, rows: dict[str, np.ndarray
               out: Path, probe: ProbeConfig, y_all: np.ndarray, pids: np.ndarray) -> dict[str, Any]:
     from cardiofm.evaluate.probing import finetune
 
-    p = finetune(encoder_dir, store, rows, task=task, leads=list(store.leads) if lead == ALL_LEADS else [lead], out_dir=out, max_epochs=probe.finetune_epochs,
+    leads = list(store.leads) if lead == ALL_LEADS else [lead]
+    p = finetune(encoder_dir, store, rows, task=task, leads=leads, out_dir=out, max_epochs=probe.finetune_epochs,
                  seed=probe.seed)
     return score_classification(y_all[rows["test"]], p, pids[rows["test"]], probe.bootstrap, probe.seed)
 

@@ -1,6 +1,7 @@
 """Zero-shot classification with a SuPreME run: score labels it never trained on from their descriptions.
 
-Each label is a lexicon code (``AFIB``: its clinical description is the query) or free text (``"atrial
+Each label is a lexicon code (``AFIB``: its clinical description is the query), a PTB-XL aggregated class
+(``MI``: its description in :data:`~cardiofm.data.sources.ptbxl.CLASS_DESCRIPTIONS`) or free text (``"atrial
 fibrillation with rapid ventricular response"``: the text itself is the query). The queries are embedded
 by the run's frozen text encoder and scored by every fold model's fusion head; the table holds the
 mean probability per record and label.
@@ -24,12 +25,16 @@ from cardiofm.errors import ConfigError
 
 
 def query_for(label: str) -> str:
-    """The query text of a label: a lexicon code's clinical description, else the label's own words."""
+    """The query text of a label: a lexicon code's clinical description, else the description of a PTB-XL
+    aggregated class (``MI``, ``STTC``, ``CD``, ``HYP``, ``ISCA``, ...), else the label's own words."""
+    from cardiofm.data.sources.ptbxl import CLASS_DESCRIPTIONS
     from cardiofm.text import default_lexicon
 
     lexicon = default_lexicon()
     code = label.strip()
-    return lexicon.get(code).description if code in lexicon else label
+    if code in lexicon:
+        return lexicon.get(code).description
+    return CLASS_DESCRIPTIONS.get(code, label)
 
 
 @torch.inference_mode()

@@ -25,8 +25,8 @@ import numpy as np
 
 from cardiofm.data.cohort import LabelSet
 from cardiofm.errors import ConfigError
-from cardiofm.text.entities import PRESENT, UNCERTAIN, EntityExtractor, Extraction, create_extractor
 from cardiofm.text.dedup import deduplicate
+from cardiofm.text.entities import PRESENT, UNCERTAIN, EntityExtractor, Extraction, create_extractor
 from cardiofm.text.lexicon import Lexicon, default_lexicon
 
 

@@ -49,6 +49,25 @@ SUBCLASS_NAMES = {
     "RVH": "right ventricular hypertrophy", "LAO/LAE": "left atrial overload/enlargement",
     "RAO/RAE": "right atrial overload/enlargement", "SEHYP": "septal hypertrophy",
 }
+# Clinical descriptions of the aggregated classes that are not SCP statements themselves, in the style of
+# the lexicon's term descriptions (cardiofm.text): the zero-shot queries of those classes.
+CLASS_DESCRIPTIONS = {
+    "MI": "Myocardial infarction: pathological Q waves, loss of R waves or ST-T changes of an old or "
+          "evolving infarct in a coronary territory.",
+    "STTC": "ST/T changes: ST segment depression or elevation and T wave flattening or inversion from "
+            "ischemia, strain or non-specific causes.",
+    "CD": "Conduction disturbance: delayed or blocked conduction such as AV block, bundle branch block, "
+          "fascicular block or a widened QRS.",
+    "HYP": "Hypertrophy: increased QRS voltage or atrial enlargement from a thickened ventricle or an "
+           "enlarged atrium.",
+    "ISCA": "Ischemic changes in anterior leads: ST depression or T wave inversion in the precordial leads "
+            "V1 to V6.",
+    "ISCI": "Ischemic changes in inferior leads: ST depression or T wave inversion in leads II, III and aVF.",
+    "LAFB/LPFB": "Left fascicular block: left anterior or left posterior fascicular block, shifting the QRS "
+                 "axis left or right.",
+    "_AVB": "Atrioventricular block: prolonged or failed conduction from atria to ventricles (first, "
+            "second or third degree).",
+}
 # Metadata columns kept from ptbxl_database.csv (renamed where cardiofm has a standard name).
 _META = {
     "age": "age", "height": "height", "weight": "weight", "nurse": "nurse", "site": "site",

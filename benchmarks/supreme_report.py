@@ -1,0 +1,121 @@
+"""Markdown section of benchmarks/supreme.py for RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from ptbxl_report import hardware, write_section
+from supreme import VARIANTS, ZS_TASKS
+
+SECTION = "## SuPreME: entity-supervised pretraining and zero-shot classification (issue 6)"
+NAMES = {"vit_cfn": "ViT-tiny + CFN (SuPreME)", "vit_linear": "ViT-tiny + linear head (w/o CFN)",
+         "net1d_cfn": "Net1D + CFN", "net1d_linear": "Net1D + linear head (w/o CFN)",
+         "net1d_nodedup": "Net1D + CFN, no deduplication"}
+
+
+def _ci(r: dict[str, Any] | None) -> str:
+    if not r or r.get("value") is None:
+        return "n/a"
+    lo, hi = r.get("ci") or (None, None)
+    return f"{r['value']:.3f} [{lo:.3f}, {hi:.3f}]" if lo is not None else f"{r['value']:.3f}"
+
+
+def _extraction(ext: dict[str, Any]) -> list[str]:
+    md = ["### Entity extraction (rule extractor)", "",
+          "Present findings only; a finding stated absent or hedged is a negative. Synthetic: against the "
+          "entities each generated report states. PTB-XL: against the cardiologists' SCP codes of the same "
+          "record (every code whatever its likelihood; only codes that are SCP statements are compared), all "
+          "21,837 reports of `ptbxl_database.csv`.", "",
+          "| reports | n | precision | recall | F1 | exact match |", "|---|---|---|---|---|---|"]
+    for r in ext["synthetic"]["rows"] + ext["ptbxl"]["rows"]:
+        md.append(f"| {r['set']} | {r['n_reports']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
+                  f"{r['exact_match']:.3f} |")
+    neg, unc = ext["synthetic"]["negated_as_present"], ext["synthetic"]["uncertain_as_present"]
+    md += ["", f"Synthetic findings stated absent but extracted as present: {neg[0]} of {neg[1]}; hedged findings "
+           f"extracted as present: {unc[0]} of {unc[1]}.", "",
+           "PTB-XL, the 20 most frequent SCP codes:", "", "| code | support | precision | recall | F1 |",
+           "|---|---|---|---|---|"]
+    for c in ext["ptbxl"]["per_code"]:
+        md.append(f"| {c['code']} | {c['support']} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} |")
+    return md + [""]
+
+
+def _zero_shot_tables(variants: dict[str, Any], mode: str) -> list[str]:
+    md = ["| model | " + " | ".join(ZS_TASKS) + " |", "|---|" + "---|" * len(ZS_TASKS)]
+    for name, v in variants.items():
+        md.append(f"| {NAMES[name]} | " + " | ".join(_ci(v["zero_shot"][mode][t]) for t in ZS_TASKS) + " |")
+    md += ["", "| model | " + " | ".join(f"{t}: seen / queries, unseen-only AUROC" for t in ZS_TASKS) + " |",
+           "|---|" + "---|" * len(ZS_TASKS)]
+    for name, v in variants.items():
+        cells = []
+        for t in ZS_TASKS:
+            z = v["zero_shot"][mode][t]
+            cells.append(f"{z['n_seen']} / {z['n_queries']}, {_ci(z.get('unseen'))}")
+        md.append(f"| {NAMES[name]} | " + " | ".join(cells) + " |")
+    return md
+
+
+def _zero_shot(variants: dict[str, Any]) -> list[str]:
+    md = ["### Zero-shot on PTB-XL fold 10", "",
+          "Macro AUROC [95 % patient-bootstrap CI] over the classes with positives in fold 10, each task's queries "
+          "scored as one set. \"seen\" counts test queries whose text embedding has cosine > 0.95 with a "
+          "training entity's query (the same text, in practice); \"unseen only\" is the macro AUROC over the "
+          "other queries.", "",
+          "Queries as clinical descriptions (the protocol of the paper): an SCP statement's lexicon description, "
+          "an aggregated class's description from `CLASS_DESCRIPTIONS` in `data/sources/ptbxl.py`:", ""]
+    md += _zero_shot_tables(variants, "descriptions")
+    md += ["", "Queries as short names (\"normal ECG\", \"ST/T change\", the SCP statement names), for "
+           "comparison:", ""]
+    md += _zero_shot_tables(variants, "names")
+    best = "net1d_cfn" if "net1d_cfn" in variants else "vit_cfn"
+    main = variants.get(best)
+    if main:
+        for t in ("superdiagnostic", "rhythm"):
+            md += ["", f"Per class, {t} ({NAMES[best]}, description queries):", "",
+                   "| class | query | positives | AUROC | nearest training entity (cosine) |", "|---|---|---|---|---|"]
+            for c in main["zero_shot"]["descriptions"][t]["classes"]:
+                auc = "n/a" if c["auroc"] is None else f"{c['auroc']:.3f}"
+                md.append(f"| {c['code']} | {c['query'][:70]} | {c['positives']} | {auc} | "
+                          f"{c['nearest_training_entity']} ({c['max_cos']:.2f}) |")
+    return md + [""]
+
+
+def _probe(variants: dict[str, Any], fractions: list[float], random: list[dict[str, Any]]) -> list[str]:
+    md = ["### Linear probe of the pretrained encoders (12 leads), PTB-XL fold 10", "",
+          "Logistic regression per label on frozen embeddings of a fraction of the fold 1-8 patients, C chosen "
+          "on fold 9; macro AUROC [95 % CI]. Compare with the zero-shot table above.", "",
+          "| model | fraction | " + " | ".join(ZS_TASKS) + " |", "|---|---|" + "---|" * len(ZS_TASKS)]
+    rows = [(NAMES[name], v["linear_probe"]) for name, v in variants.items()]
+    for label, results in rows + [("Net1D, random init (no pretraining)", random)]:
+        for f in fractions:
+            got = {r["task"]: r for r in results if abs(r["fraction"] - f) < 1e-9}
+            md.append(f"| {label} | {f:g} | " + " | ".join(_ci(got.get(t)) for t in ZS_TASKS) + " |")
+    return md + [""]
+
+
+def _training(training: dict[str, Any]) -> list[str]:
+    md = ["### Pretraining runs", "", "| model | epochs | best val macro AUROC (entities) | train seconds |",
+          "|---|---|---|---|"]
+    for name, t in training.items():
+        md.append(f"| {NAMES.get(name, name)} | {t.get('epochs', 'n/a')} | {t.get('best_score', float('nan')):.3f} | "
+                  f"{t.get('train_seconds', float('nan')):.0f} |")
+    return md + [""]
+
+
+def write_report(args: argparse.Namespace, results: dict[str, Any], path: Path) -> None:
+    cmd = "python benchmarks/supreme.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    md = [SECTION, "", f"`{cmd}` on {hardware()}.", "",
+          f"Pretraining: `configs/supreme.yaml` variant `ptbxl`, {args.epochs} epochs, batch 64, AdamW 1e-3, one "
+          "cosine cycle over the run (the paper's 5000-step cycle is for 800k ECGs), labels = entities "
+          "extracted from the reports of PTB-XL folds 1-8 (the packaged 100 Hz subset) and of the synthetic "
+          f"cohort's training split ({args.n_synthetic} records); text encoder: packaged all-MiniLM-L6-v2. "
+          f"Variants: {', '.join(NAMES[v] for v in VARIANTS if v in results['variants'])}.", ""]
+    md += _training(results["training"]) + _extraction(results["extraction"])
+    if results["variants"]:
+        md += _zero_shot(results["variants"])
+        md += _probe(results["variants"], list(args.fractions), results["random_probe"])
+    write_section(path, "\n".join(md), SECTION)
