@@ -69,7 +69,7 @@ def predict(run_dir: Path = typer.Argument(..., help="A trained run folder."),
 
 
 def zeroshot(run_dir: Path = typer.Argument(..., help="A run folder trained with the supreme recipe."),
-             label: list[str] = typer.Option(..., "--label", help="A lexicon code (AFIB) or a description."),
+             label: list[str] = typer.Option(..., "--label", help="Lexicon code (AFIB), PTB-XL class (MI) or text."),
              source: str = typer.Option(..., help="Source layout of the data to score (ptbxl, cinc, folder, ...)."),
              root: Path = typer.Option(..., help="Folder of the data."),
              out: Path = typer.Option(..., help="CSV file for the probabilities (one row per record)."),
