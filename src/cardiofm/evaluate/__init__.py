@@ -9,6 +9,9 @@
 * ``decision``: decision-curve analysis (net benefit).
 * ``survival``: Kaplan-Meier cumulative incidence by group, log-rank, administrative horizon.
 * ``subgroups``: AUROC with CI per declared subgroup (forest plots).
+* ``clustering``: CardioPRIME's k-means disease clustering (NMI, AMI, homogeneity, completeness per disease,
+  bootstrap CIs) and the integrated / baseline ratio table with its heatmap.
+* ``correlation``: Pearson correlation between embedding dimensions and ECG features, best dimension per feature.
 
 Plots of these results live in :mod:`cardiofm.report.evalplots`. Names are imported lazily, so
 ``import cardiofm.evaluate`` does not load lifelines or scikit-learn.
@@ -36,6 +39,11 @@ _EXPORTS: dict[str, str] = {
     "decision_curve": "decision", "net_benefit": "decision", "DecisionCurve": "decision",
     "kaplan_meier": "survival", "apply_horizon": "survival", "SurvivalResult": "survival",
     "subgroup_auroc": "subgroups", "Cut": "subgroups", "Categories": "subgroups", "SubgroupTable": "subgroups",
+    "cardioprime_k": "clustering", "kmeans_clusters": "clustering", "top_diseases": "clustering",
+    "disease_cluster_scores": "clustering", "bootstrap_cluster_scores": "clustering",
+    "integration_ratio": "clustering", "plot_ratio_heatmap": "clustering",
+    "feature_correlations": "correlation", "best_dimensions": "correlation",
+    "plot_correlation_heatmap": "correlation",
 }
 
 __all__ = [*sorted(_EXPORTS), "by_task"]
