@@ -35,7 +35,8 @@ def register_method(name: str, *, config: type) -> Callable[[type], type]:
 
 
 def _load_builtin() -> None:
-    import cardiofm.methods.contrastive  # noqa: F401  (fills the registry)
+    import cardiofm.methods.cardioprime  # noqa: F401  (fills the registry)
+    import cardiofm.methods.contrastive  # noqa: F401
     import cardiofm.methods.supervised  # noqa: F401
     import cardiofm.methods.supreme  # noqa: F401
 

@@ -1,0 +1,230 @@
+"""CardioPRIME: an ODE-constrained VAE whose ECG posterior is pulled towards clinical-phenotype posteriors.
+
+The model (CardioPRIME, Methods, Figure 1, Tables 1 and 2):
+
+1. A one-layer bidirectional LSTM (hidden 128) reads a 4 s 12-lead window and gives a 50-d Gaussian posterior
+   ``q_LSTM = N(mu, diag(sigma^2))`` (``lstm_cardioprime`` with a 2 x 50 output: mean and log-variance).
+2. A reparameterised sample is reduced linearly to the McSharry parameters (the 23 of Table 1, theta0 and
+   z0, and the mean heart rate the ODE needs), each put inside its range by
+   :class:`~cardiofm.physio.constraints.RangeConstraint` (a learned softmax mix of sigmoid, tanh and log maps).
+3. The differentiable Euler solver (:func:`~cardiofm.physio.mcsharry_torch.simulate_torch`) integrates the ODE
+   over the window with a learnable step, ``dt = exp(log_dt) / fs`` with ``log_dt`` initialised at ln(1) = 0.
+4. A unidirectional LSTM (hidden 128) reads the trajectory (x, y, z) and a Conv1d projects it to the 12 leads.
+5. Per clinical modality, a two-layer GELU MLP maps the phenotype vector to its own 50-d posterior q_MLP.
+
+Loss: ``mse_alpha * MSE + alpha1 * KL(q_MLP || q_LSTM) + alpha2 * KL(p_prior || q_LSTM) + jac_alpha * ||J||_F^2``
+with the paper's 100, 2, 1.5 and 5e-2. The prior lives in the reduced parameter space: N(0, I) there is centred
+on the middle of every range (the constraint maps 0 to the centre), sigma = 1. The Jacobian is that of the
+ODE's right-hand side with respect to its state, at ``jac_points`` random points of each trajectory, in
+McSharry's model units (z divided by the mV gain).
+``alpha1 = 0`` is the paper's baseline; the clinical MLP is then not run at all (it gets no gradient).
+
+Deviation, stated: the RR-spectrum parameters (lf/hf means, spreads and ratio) shape McSharry's RR tachogram;
+the solver here runs each 4 s window at the constant rate ``hr_mean``, so they only feel the prior term.
+
+Batches: ``{"x": (B, leads, window)}`` and, for the integrated model, ``{"tab": (B, tab_dim)}`` (finite,
+standardised phenotype values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from cardiofm.errors import ConfigError
+from cardiofm.methods.cardioprime_loss import LOGVAR_LIMIT, jacobian_frobenius, kl_diag, kl_prior_projected
+from cardiofm.methods.registry import register_method
+from cardiofm.physio.constraints import CONSTRAINED_NAMES, RangeConstraint
+from cardiofm.physio.mcsharry import MV_PER_UNIT, PARAM_NAMES
+from cardiofm.physio.mcsharry_torch import dynamics_torch, simulate_torch
+
+
+@dataclass
+class CardioPrimeConfig:
+    """Hyper-parameters of :class:`CardioPrimeModule` (defaults: the paper's Table 2)."""
+
+    in_leads: int = 12
+    fs: float = 100.0
+    window: int = 400             # samples of the input window (4 s at 100 Hz)
+    hidden: int = 128             # encoder (per direction) and decoder LSTM width
+    latent: int = 50
+    tab_dim: int = 0              # width of the clinical modality's vector; 0 = no clinical branch
+    tab_hidden: int = 128
+    mse_alpha: float = 100.0
+    alpha1: float = 2.0           # KL(q_MLP || q_LSTM); 0 = the paper's baseline
+    alpha2: float = 1.5           # KL(p_prior || q_LSTM)
+    jac_alpha: float = 5e-2
+    prior_std: float = 1.0
+    substeps: int = 2             # Euler steps per output sample
+    jac_points: int = 16          # trajectory points per record for the Jacobian penalty
+    decoder_kernel: int = 5
+    lr: float = 1e-4
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` for an invalid field."""
+        for name in ("in_leads", "window", "hidden", "latent", "tab_hidden", "substeps", "jac_points",
+                     "decoder_kernel"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"method.{name} must be a positive integer, got {v!r}")
+        if isinstance(self.tab_dim, bool) or not isinstance(self.tab_dim, int) or self.tab_dim < 0:
+            raise ConfigError(f"method.tab_dim must be a non-negative integer, got {self.tab_dim!r}")
+        if self.latent < len(CONSTRAINED_NAMES):
+            raise ConfigError(f"method.latent must be at least {len(CONSTRAINED_NAMES)} (the ODE parameters)")
+        for name in ("mse_alpha", "alpha1", "alpha2", "jac_alpha"):
+            if not getattr(self, name) >= 0:
+                raise ConfigError(f"method.{name} must be >= 0, got {getattr(self, name)!r}")
+        if not (self.fs > 0 and self.prior_std > 0 and self.lr > 0):
+            raise ConfigError("method: fs, prior_std and lr must be positive")
+        if self.alpha1 > 0 and self.tab_dim == 0:
+            raise ConfigError("method.alpha1 > 0 needs a clinical modality (method.tab_dim > 0); set alpha1: 0 for "
+                              "the ECG-only baseline")
+
+
+@register_method("cardioprime", config=CardioPrimeConfig)
+class CardioPrimeModule(L.LightningModule):
+    """BiLSTM posterior -> constrained McSharry parameters -> Euler solver -> LSTM decoder (module docstring)."""
+
+    def __init__(self, config: CardioPrimeConfig | dict[str, Any]) -> None:
+        super().__init__()
+        self.config = config if isinstance(config, CardioPrimeConfig) else CardioPrimeConfig(**config)
+        cfg = self.config
+        cfg.validate()
+        self.save_hyperparameters({"config": asdict(cfg)})
+        from cardiofm.models import create_model
+
+        self.encoder = create_model("lstm_cardioprime", in_leads=cfg.in_leads, hidden_size=cfg.hidden,
+                                    embed_dim=2 * cfg.latent)
+        self.constraint = RangeConstraint()
+        self.reduce = nn.Linear(cfg.latent, self.constraint.n_params)
+        self.log_dt = nn.Parameter(torch.zeros(()))
+        self.decoder = nn.LSTM(3, cfg.hidden, num_layers=1, batch_first=True)
+        self.project = nn.Conv1d(cfg.hidden, cfg.in_leads, cfg.decoder_kernel, padding=cfg.decoder_kernel // 2)
+        self.clinical: nn.Module | None = None
+        if cfg.tab_dim:
+            self.clinical = nn.Sequential(nn.Linear(cfg.tab_dim, cfg.tab_hidden), nn.GELU(),
+                                          nn.Linear(cfg.tab_hidden, 2 * cfg.latent))
+        self.register_buffer("prior_mean", torch.zeros(self.constraint.n_params))
+
+    # ---- parts ---------------------------------------------------------------------------------
+    def _check_x(self, x: Tensor) -> None:
+        cfg = self.config
+        if x.ndim != 3 or x.shape[1] != cfg.in_leads:
+            raise ConfigError(f"CardioPRIME expects ECG windows (batch, {cfg.in_leads}, samples), got {tuple(x.shape)}")
+
+    def posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """ECG posterior mean and log-variance, ``(B, latent)`` each."""
+        self._check_x(x)
+        mu, logvar = self.encoder(x).chunk(2, dim=-1)
+        return mu, logvar.clamp(-LOGVAR_LIMIT, LOGVAR_LIMIT)
+
+    def clinical_posterior(self, tab: Tensor) -> tuple[Tensor, Tensor]:
+        """Clinical posterior from a phenotype vector ``(B, tab_dim)``."""
+        if self.clinical is None:
+            raise ConfigError("this CardioPRIME model has no clinical branch (method.tab_dim = 0)")
+        if tab.ndim != 2 or tab.shape[1] != self.config.tab_dim or not torch.isfinite(tab).all():
+            raise ConfigError(f"clinical input must be finite (batch, {self.config.tab_dim}) values, got "
+                              f"{tuple(tab.shape)}")
+        mu, logvar = self.clinical(tab).chunk(2, dim=-1)
+        return mu, logvar.clamp(-LOGVAR_LIMIT, LOGVAR_LIMIT)
+
+    def parameters_of(self, z: Tensor) -> Tensor:
+        """Latent ``(B, latent)`` -> constrained ODE parameters ``(B, 26)`` in ``CONSTRAINED_NAMES`` order."""
+        return self.constraint(self.reduce(z))
+
+    def dt(self) -> Tensor:
+        return torch.exp(self.log_dt) / self.config.fs
+
+    def simulate(self, params: Tensor, n_samples: int) -> Tensor:
+        """The Euler trajectory ``(B, 3, n_samples)`` (x, y, z in mV) of constrained parameters."""
+        ode, hr = params[:, : len(PARAM_NAMES)], params[:, len(PARAM_NAMES)]
+        _, state = simulate_torch(ode, n_samples, self.config.fs, dt=self.dt(), hr_mean=hr,
+                                  substeps=self.config.substeps, return_state=True)
+        return state
+
+    def decode(self, state: Tensor) -> Tensor:
+        """Trajectory ``(B, 3, T)`` -> reconstructed ECG ``(B, leads, T)``."""
+        out, _ = self.decoder(state.transpose(1, 2))
+        return self.project(out.transpose(1, 2))
+
+    def forward(self, x: Tensor, sample: bool | None = None) -> dict[str, Tensor]:
+        """Posterior, parameters, trajectory and reconstruction of ``x``; samples z when training
+        (or when ``sample`` says so), else uses the posterior mean."""
+        mu, logvar = self.posterior(x)
+        sample = self.training if sample is None else sample
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if sample else mu
+        params = self.parameters_of(z)
+        state = self.simulate(params, x.shape[-1])
+        return {"mu": mu, "logvar": logvar, "params": params, "state": state, "recon": self.decode(state)}
+
+    # ---- loss ----------------------------------------------------------------------------------
+    def jacobian_penalty(self, params: Tensor, state: Tensor) -> Tensor:
+        """Mean ``||J||_F^2`` of the ODE right-hand side at ``jac_points`` random states of each trajectory."""
+        b, _, t = state.shape
+        k = min(self.config.jac_points, t)
+        idx = torch.randint(0, t, (b, k), device=state.device)
+        pts = torch.gather(state, 2, idx[:, None, :].expand(b, 3, k)).permute(0, 2, 1).reshape(b * k, 3)
+        rep = params.repeat_interleave(k, dim=0)
+        times = (idx.reshape(-1).to(state.dtype)) * self.dt()
+        ode, hr = rep[:, : len(PARAM_NAMES)], rep[:, len(PARAM_NAMES)]
+        # in McSharry's own units (z / MV_PER_UNIT), as the paper's solver: the mV gain would scale the
+        # z row of J by 27.5 and the penalty by ~750
+        to_mv = torch.tensor([1.0, 1.0, MV_PER_UNIT], dtype=pts.dtype, device=pts.device)
+        units = pts / to_mv
+        return jacobian_frobenius(lambda s: dynamics_torch(s * to_mv, ode, times, hr_mean=hr) / to_mv, units).mean()
+
+    def losses(self, batch: dict[str, Tensor], sample: bool | None = None) -> dict[str, Tensor]:
+        """Every term and the weighted total for a batch."""
+        cfg = self.config
+        x = batch["x"]
+        out = self(x, sample=sample)
+        terms = {"mse": (out["recon"] - x).pow(2).mean()}
+        terms["kl_prior"] = kl_prior_projected(out["mu"], out["logvar"], self.reduce.weight, self.reduce.bias,
+                                               self.prior_mean, cfg.prior_std).mean()
+        terms["jacobian"] = self.jacobian_penalty(out["params"], out["state"])
+        total = cfg.mse_alpha * terms["mse"] + cfg.alpha2 * terms["kl_prior"] + cfg.jac_alpha * terms["jacobian"]
+        if cfg.alpha1 > 0:
+            if "tab" not in batch:
+                raise ConfigError("the integrated CardioPRIME model needs the clinical vector (batch['tab'])")
+            mu_c, logvar_c = self.clinical_posterior(batch["tab"])
+            terms["kl_clinical"] = kl_diag(mu_c, logvar_c, out["mu"], out["logvar"]).mean()
+            total = total + cfg.alpha1 * terms["kl_clinical"]
+        terms["loss"] = total
+        return terms
+
+    # ---- lightning -----------------------------------------------------------------------------
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        terms = self.losses(batch)
+        n = len(batch["x"])
+        self.log("train_loss", terms["loss"], prog_bar=True, batch_size=n)
+        for k, v in terms.items():
+            if k != "loss":
+                self.log(f"train_{k}", v, batch_size=n)
+        return terms["loss"]
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        with torch.enable_grad():  # the Jacobian penalty differentiates the field even in validation
+            terms = self.losses(batch, sample=False)
+        n = len(batch["x"])
+        self.log("val_mse", terms["mse"], prog_bar=True, batch_size=n, sync_dist=True)
+        self.log("val_loss", terms["loss"].detach(), batch_size=n, sync_dist=True)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.config.lr)
+
+    # ---- outputs -------------------------------------------------------------------------------
+    @torch.no_grad()
+    def embed(self, x: Tensor) -> Tensor:
+        """Posterior means ``(B, latent)``: the embeddings the paper evaluates."""
+        return self.posterior(x)[0]
+
+    @torch.no_grad()
+    def ode_parameters(self, x: Tensor) -> dict[str, np.ndarray]:
+        """The fitted McSharry parameters (and mean heart rate) of each window at its posterior mean."""
+        p = self.parameters_of(self.posterior(x)[0]).cpu().numpy()
+        return {name: p[:, j] for j, name in enumerate(CONSTRAINED_NAMES)}
