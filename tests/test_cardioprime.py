@@ -159,3 +159,14 @@ def test_reconstruction_improves_on_a_fixed_batch():
         terms["loss"].backward()
         opt.step()
     assert float(m.losses({"x": x}, sample=False)["mse"]) < 0.5 * first
+
+
+def test_longer_records_are_windowed_randomly_in_training_and_centred_otherwise():
+    m = _small(alpha1=0.0)
+    x = torch.arange(300, dtype=torch.float32).repeat(2, 3, 1)
+    assert torch.equal(m.window(x, random=False)[0, 0], torch.arange(90, 210, dtype=torch.float32))
+    starts = {int(m.window(x, random=True)[0, 0, 0]) for _ in range(20)}
+    assert len(starts) > 1 and all(0 <= s <= 180 for s in starts)
+    assert m.embed(torch.randn(2, 3, 300)).shape == (2, 50)
+    with pytest.raises(ConfigError, match="120-sample windows"):
+        m.window(torch.randn(2, 3, 100))

@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from cardiofm.data.augment import build_augmentation, cosine_strength
 from cardiofm.data.record import normalise_lead_name
 from cardiofm.data.store import Store
+from cardiofm.data.tabular import Standardiser, modality_columns, numeric_table
 from cardiofm.errors import ConfigError, LeadError
 
 Augment = Callable[[np.ndarray, np.random.Generator, float], np.ndarray]
@@ -32,13 +33,16 @@ class StoreDataset(Dataset):
     ``return_original`` adds the un-augmented signal as ``"x_orig"`` (AnyECG feeds both views).
     ``labelled_only`` drops rows without any label of ``task`` (the PTB-XL benchmark rule).
     ``rows`` (store row positions) selects the records instead of ``split``, e.g. one fold of a
-    cross-validation.
+    cross-validation. ``tabular`` (a modality prefix or column list, :mod:`cardiofm.data.tabular`) adds
+    ``"tab"``: the record's clinical values standardised by ``standardiser`` (default: fitted on this
+    dataset's own rows).
     """
 
     def __init__(self, store: Store | str | Path, *, split: str | None = None, task: str | None = None,
                  leads: Sequence[str] | None = None, augment: Augment | list[Any] | None = None,
                  seed: int = 0, strength: float = 1.0, return_original: bool = False,
-                 labelled_only: bool = True, rows: Sequence[int] | np.ndarray | None = None) -> None:
+                 labelled_only: bool = True, rows: Sequence[int] | np.ndarray | None = None,
+                 tabular: str | Sequence[str] | None = None, standardiser: Standardiser | None = None) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         index = self.store.cohort.index
         if rows is not None:
@@ -56,6 +60,13 @@ class StoreDataset(Dataset):
             self.labels = ls.matrix[mask].astype(np.float32)
             self.label_codes = list(ls.codes)
         self.rows = np.flatnonzero(mask)
+        self.tab: np.ndarray | None = None
+        self.standardiser = standardiser
+        if tabular is not None:
+            cols = modality_columns(index, tabular) if standardiser is None else list(standardiser.columns)
+            raw = numeric_table(index.iloc[self.rows], cols)
+            self.standardiser = standardiser or Standardiser.fit(raw, cols)
+            self.tab = self.standardiser.apply(raw)
         self.lead_idx = self._lead_index(leads)
         self.augment = build_augmentation(augment, fs=self.store.fs) if isinstance(augment, list) else augment
         self.seed = seed
@@ -105,6 +116,8 @@ class StoreDataset(Dataset):
             item["x"] = torch.from_numpy(np.array(view, dtype=np.float32))
         if self.labels is not None:
             item["y"] = torch.from_numpy(self.labels[i])
+        if self.tab is not None:
+            item["tab"] = torch.from_numpy(self.tab[i])
         return item
 
 
@@ -130,15 +143,18 @@ class StoreDataModule(L.LightningDataModule):
 
     ``rows`` maps ``"train"``/``"val"``/``"test"`` to store row positions and then replaces the
     store's own split column (cross-validation folds); a split missing from it has no loader.
+    ``tabular`` adds the clinical vector ``"tab"``, standardised with the training split's statistics.
     """
 
     def __init__(self, store: str | Path, *, task: str | None = None, batch_size: int = 64,
                  num_workers: int = 0, augment: list[Any] | None = None, leads: Sequence[str] | None = None,
                  seed: int = 0, return_original: bool = False, labelled_only: bool = True,
-                 rows: dict[str, Sequence[int] | np.ndarray] | None = None) -> None:
+                 rows: dict[str, Sequence[int] | np.ndarray] | None = None,
+                 tabular: str | Sequence[str] | None = None) -> None:
         super().__init__()
         self.store_path = Path(store)
         self.kw = {"task": task, "leads": leads, "seed": seed, "labelled_only": labelled_only}
+        self.tabular = tabular
         self.batch_size, self.num_workers = batch_size, num_workers
         self.augment, self.return_original = augment, return_original
         self.rows = rows
@@ -148,14 +164,16 @@ class StoreDataModule(L.LightningDataModule):
         if self.datasets:
             return
         store = Store(self.store_path)
-        for split in ("train", "val", "test"):
+        standardiser = None
+        for split in ("train", "val", "test"):  # train first: its statistics standardise every split
             if self.rows is not None and split not in self.rows:
                 continue
             aug = self.augment if split == "train" else None
             where = {"rows": self.rows[split]} if self.rows is not None else {"split": split}
-            self.datasets[split] = StoreDataset(store, augment=aug,
-                                                return_original=self.return_original and split == "train",
-                                                **where, **self.kw)
+            ds = StoreDataset(store, augment=aug, return_original=self.return_original and split == "train",
+                              tabular=self.tabular, standardiser=standardiser, **where, **self.kw)
+            standardiser = standardiser or ds.standardiser
+            self.datasets[split] = ds
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         if split not in self.datasets:

@@ -22,7 +22,8 @@ McSharry's model units (z divided by the mV gain).
 Deviation, stated: the RR-spectrum parameters (lf/hf means, spreads and ratio) shape McSharry's RR tachogram;
 the solver here runs each 4 s window at the constant rate ``hr_mean``, so they only feel the prior term.
 
-Batches: ``{"x": (B, leads, window)}`` and, for the integrated model, ``{"tab": (B, tab_dim)}`` (finite,
+Batches: ``{"x": (B, leads, T)}`` with T >= ``window`` (a random window per batch in training, the centre
+one otherwise) and, for the integrated model, ``{"tab": (B, tab_dim)}`` (finite,
 standardised phenotype values).
 """
 
@@ -117,8 +118,19 @@ class CardioPrimeModule(L.LightningModule):
         if x.ndim != 3 or x.shape[1] != cfg.in_leads:
             raise ConfigError(f"CardioPRIME expects ECG windows (batch, {cfg.in_leads}, samples), got {tuple(x.shape)}")
 
+    def window(self, x: Tensor, random: bool | None = None) -> Tensor:
+        """The model's ``window`` samples of longer records: a random start per batch while training (or
+        when ``random``), else the centre; shorter records are an error."""
+        self._check_x(x)
+        n, w = x.shape[-1], self.config.window
+        if n < w:
+            raise ConfigError(f"CardioPRIME needs {w}-sample windows ({w / self.config.fs:g} s), the records have {n}")
+        random = self.training if random is None else random
+        start = int(torch.randint(0, n - w + 1, ()).item()) if random else (n - w) // 2
+        return x[..., start:start + w]
+
     def posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """ECG posterior mean and log-variance, ``(B, latent)`` each."""
+        """ECG posterior mean and log-variance, ``(B, latent)`` each, of ``window``-sample inputs."""
         self._check_x(x)
         mu, logvar = self.encoder(x).chunk(2, dim=-1)
         return mu, logvar.clamp(-LOGVAR_LIMIT, LOGVAR_LIMIT)
@@ -181,7 +193,7 @@ class CardioPrimeModule(L.LightningModule):
     def losses(self, batch: dict[str, Tensor], sample: bool | None = None) -> dict[str, Tensor]:
         """Every term and the weighted total for a batch."""
         cfg = self.config
-        x = batch["x"]
+        x = self.window(batch["x"])
         out = self(x, sample=sample)
         terms = {"mse": (out["recon"] - x).pow(2).mean()}
         terms["kl_prior"] = kl_prior_projected(out["mu"], out["logvar"], self.reduce.weight, self.reduce.bias,
@@ -220,11 +232,11 @@ class CardioPrimeModule(L.LightningModule):
     # ---- outputs -------------------------------------------------------------------------------
     @torch.no_grad()
     def embed(self, x: Tensor) -> Tensor:
-        """Posterior means ``(B, latent)``: the embeddings the paper evaluates."""
-        return self.posterior(x)[0]
+        """Posterior means ``(B, latent)`` of the centre window: the embeddings the paper evaluates."""
+        return self.posterior(self.window(x, random=False))[0]
 
     @torch.no_grad()
     def ode_parameters(self, x: Tensor) -> dict[str, np.ndarray]:
         """The fitted McSharry parameters (and mean heart rate) of each window at its posterior mean."""
-        p = self.parameters_of(self.posterior(x)[0]).cpu().numpy()
+        p = self.parameters_of(self.embed(x)).cpu().numpy()
         return {name: p[:, j] for j, name in enumerate(CONSTRAINED_NAMES)}
