@@ -34,6 +34,10 @@ def test_scan_fixture_counts_missing_and_splits():
     assert row["sex"] == "F" and row["age"] == 56 and row["patient_id"] == "15709"
     assert row["report"] == "sinusrhythmus periphere niederspannung"
     assert row["path"] == "records100/00000/00001_lr" and row["n_samples"] == 1000
+    both = c.index["height"].notna() & c.index["weight"].notna()  # BMI where height and weight are known
+    np.testing.assert_allclose(c.index.loc[both, "bmi"], c.index.loc[both, "weight"] / (c.index.loc[both, "height"]
+                                                                                        / 100) ** 2)
+    assert c.index.loc[~both, "bmi"].isna().all()
 
 
 def test_labels_follow_scp_codes_including_zero_likelihood():

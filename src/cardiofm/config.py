@@ -39,6 +39,7 @@ class DataConfig:
     preprocess: dict[str, Any] = field(default_factory=lambda: {"fs": 100.0, "length": 1000})
     task: str = "stenosis"
     leads: list[str] | None = None            # a subset of the store's leads (e.g. [I] for single-lead)
+    tabular: str | list[str] | None = None    # clinical columns fed as batch["tab"]: a prefix (dexa) or a list
     augment: str | list[Any] | None = "anyecg"  # a recipe name (anyecg, clef) or an explicit list
     batch_size: int = 64
     num_workers: int = 0

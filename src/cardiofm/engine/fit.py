@@ -87,9 +87,15 @@ def method_values(cfg: RunConfig, store: Store) -> dict[str, Any]:
         values.setdefault("encoder", model.pop("name"))
         values.setdefault("encoder_cfg", model)
     labels = store.cohort.labels(cfg.data.task)
-    values.setdefault("in_leads", len(cfg.data.leads) if cfg.data.leads else len(store.leads))
-    values.setdefault("n_labels", len(labels.codes))
-    values.setdefault("label_names", list(labels.codes))
+    derived: dict[str, Any] = {"in_leads": len(cfg.data.leads) if cfg.data.leads else len(store.leads),
+                               "n_labels": len(labels.codes), "label_names": list(labels.codes), "fs": store.fs}
+    if cfg.data.tabular is not None:
+        from cardiofm.data.tabular import modality_columns
+
+        derived["tab_dim"] = len(modality_columns(store.cohort.index, cfg.data.tabular))
+    for key, value in derived.items():  # only what the method's config has a field for
+        if key in fields:
+            values.setdefault(key, value)
     config_cls = get_method(cfg.method["name"]).config
     if hasattr(config_cls, "prepare_values"):  # e.g. SuPreME embeds the label descriptions as its queries
         values = config_cls.prepare_values(values, list(labels.codes), list(labels.descriptions))
@@ -97,11 +103,15 @@ def method_values(cfg: RunConfig, store: Store) -> dict[str, Any]:
 
 
 def datamodule(cfg: RunConfig, store: Store, rows: dict[str, np.ndarray]) -> StoreDataModule:
+    """Loaders of the run's rows; a method whose config says ``uses_labels = False`` gets no labels (and
+    keeps the records the task does not label)."""
     d = cfg.data
     both = bool(cfg.method.get("both_views", True))
-    return StoreDataModule(store.path, task=d.task, batch_size=d.batch_size, num_workers=d.num_workers,
-                           augment=augment_spec(d.augment), leads=d.leads, seed=cfg.seed,
-                           return_original=both and d.augment not in (None, "none"), rows=rows)
+    uses_labels = getattr(get_method(cfg.method["name"]).config, "uses_labels", True)
+    return StoreDataModule(store.path, task=d.task if uses_labels else None, batch_size=d.batch_size,
+                           num_workers=d.num_workers, augment=augment_spec(d.augment), leads=d.leads, seed=cfg.seed,
+                           return_original=both and d.augment not in (None, "none"), rows=rows,
+                           tabular=d.tabular)
 
 
 def _check_val(store: Store, task: str, val_rows: np.ndarray) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from cardiofm.engine.fit import build_trainer
 from cardiofm.engine.rundir import RunDir, atomic_write_text
 from cardiofm.errors import ConfigError
 from cardiofm.methods.registry import create_method
+from cardiofm.registry import Registry
 
 DONE = "done.json"
 
@@ -98,11 +100,24 @@ def method_values(cfg: RunConfig, n_leads: int) -> dict[str, Any]:
     return values
 
 
+PRETRAINERS: Registry[Callable[[RunConfig], RunDir]] = Registry("pretraining engine")
+
+
 def pretrain(cfg: RunConfig) -> RunDir:
+    """Run a self-supervised recipe with its method's engine: ``contrastive`` (CLEF, SimCLR, BYOL, MoCo) or
+    ``cardioprime`` (the ODE-VAE); rerunning the same config resumes its run folder."""
+    import cardiofm.engine.cardioprime  # noqa: F401  (registers "cardioprime")
+
+    name = cfg.method.get("name")
+    if name not in PRETRAINERS:
+        raise ConfigError(f"cardiofm pretrain runs self-supervised methods ({', '.join(sorted(PRETRAINERS))}), "
+                          f"not {name!r}; use `cardiofm train` for supervised recipes")
+    return PRETRAINERS[name](cfg)
+
+
+@PRETRAINERS.register("contrastive")
+def pretrain_contrastive(cfg: RunConfig) -> RunDir:
     """Pretrain ``cfg``'s encoder (resuming the run folder of the same config), save it, then probe it."""
-    if cfg.method.get("name") != "contrastive":
-        raise ConfigError(f"cardiofm pretrain runs self-supervised methods (method.name: contrastive), "
-                          f"not {cfg.method.get('name')!r}; use `cardiofm train` for supervised recipes")
     if cfg.trainer.mode != "min" or not cfg.trainer.monitor.endswith("loss"):
         raise ConfigError("pretraining selects the checkpoint with the lowest validation loss: set "
                           "trainer.monitor=val_loss and trainer.mode=min")

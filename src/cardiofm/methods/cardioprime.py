@@ -30,7 +30,7 @@ standardised phenotype values).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import lightning as L
 import numpy as np
@@ -48,6 +48,8 @@ from cardiofm.physio.mcsharry_torch import dynamics_torch, simulate_torch
 @dataclass
 class CardioPrimeConfig:
     """Hyper-parameters of :class:`CardioPrimeModule` (defaults: the paper's Table 2)."""
+
+    uses_labels: ClassVar[bool] = False  # trained without labels; the engine keeps every record
 
     in_leads: int = 12
     fs: float = 100.0

@@ -183,6 +183,8 @@ class PTBXL(Source):
             if src in db:
                 index[dst] = db[src]
         index["sex"] = db["sex"].map({0: "M", 1: "F"})
+        h_m = pd.to_numeric(index.get("height"), errors="coerce") / 100.0
+        index["bmi"] = pd.to_numeric(index.get("weight"), errors="coerce") / h_m**2  # NaN without both
         index["age_over_89"] = index["age"] >= AGE_OVER_89
         index.loc[index["age_over_89"], "age"] = 90.0
         scp = [ast.literal_eval(s) if isinstance(s, str) else {} for s in db["scp_codes"]]

@@ -1,0 +1,178 @@
+"""CardioPRIME runs (``cardiofm pretrain configs/cardioprime.yaml``): fit the ODE-VAE, then analyse held-out ECGs.
+
+The model trains on the train split (early stopping on the validation MSE, three epochs of patience in the
+recipe) and is analysed on the test split, as the paper does with its held-out patients:
+
+* ``embeddings.npz``: posterior means (the embeddings) and store rows of the test records;
+* ``ode_parameters.csv``: the fitted McSharry parameters of each test record (interpretable features);
+* ``correlations.csv`` and ``best_dimensions.csv``: Pearson r between embedding dimensions and ECG features
+  measured by :mod:`cardiofm.physio.delineate` (PR, QRS, QTc, heart rate, QRS and T axes, R amplitude per lead);
+* ``clusters.csv``: k-means with k = diseases / 2 + 1 on the embeddings against the most prevalent diseases
+  of ``data.task``: NMI, AMI, homogeneity, completeness with patient-bootstrap CIs;
+* plots: correlation heatmap, reconstructions; ``metrics.json`` gets the test MSE and the tables' summary.
+
+:func:`compare_runs` divides an integrated run's clustering table by its baseline's (same data, alpha1 = 0)
+and draws the paper's ratio heatmap.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from cardiofm.config import RunConfig
+from cardiofm.data.store import Store
+from cardiofm.engine.data import prepare_store
+from cardiofm.engine.pretrain import PRETRAINERS
+from cardiofm.engine.rundir import RunDir, atomic_write_text
+from cardiofm.errors import ConfigError
+
+DONE = "done.json"
+ECG_FEATURES = ("pr", "qrs", "qtc_bazett", "hr", "axis_qrs", "axis_t")
+
+
+def split_positions(store: Store) -> dict[str, np.ndarray]:
+    idx = store.cohort.index
+    if "split" not in idx:
+        raise ConfigError(f"{store.path}: CardioPRIME needs train/val/test splits")
+    split = idx["split"].astype(str).to_numpy()
+    out = {s: np.flatnonzero(split == s) for s in ("train", "val", "test")}
+    empty = [s for s, r in out.items() if not len(r)]
+    if empty:
+        raise ConfigError(f"{store.path}: no {'/'.join(empty)} records")
+    return out
+
+
+@PRETRAINERS.register("cardioprime")
+def run_cardioprime(cfg: RunConfig) -> RunDir:
+    """Fit (or resume) the run of ``cfg``, then write the held-out analysis."""
+    from cardiofm.engine.fit import fit_fold, load_fold_module
+
+    if cfg.trainer.mode != "min" or cfg.trainer.monitor != "val_mse":
+        raise ConfigError("CardioPRIME stops on the validation reconstruction error: set trainer.monitor=val_mse "
+                          "and trainer.mode=min")
+    run = RunDir.create(cfg)
+    if cfg.trainer.threads:
+        torch.set_num_threads(int(cfg.trainer.threads))
+    store = prepare_store(cfg.data, run.path)
+    rows = split_positions(store)
+    fold_dir = run.path / "model"
+    if not (fold_dir / DONE).exists():
+        print(f"== CardioPRIME (alpha1={cfg.method.get('alpha1', 2.0)}, modality {cfg.data.tabular}): "
+              f"{len(rows['train'])} train, {len(rows['val'])} val, {len(rows['test'])} test records")
+        info = fit_fold(cfg, store, {"train": rows["train"], "val": rows["val"]}, fold_dir, seed=cfg.seed)
+        atomic_write_text(fold_dir / DONE, json.dumps(info, indent=1))
+    run.update_metrics("training", json.loads((fold_dir / DONE).read_text()))
+    module = load_fold_module(fold_dir, "cardioprime")
+    run.update_metrics("cardioprime", analyse(module, store, rows["test"], run, cfg))
+    return run
+
+
+@torch.inference_mode()
+def encode_rows(module: Any, store: Store, rows: np.ndarray, batch_size: int = 64) -> dict[str, np.ndarray]:
+    """Embeddings, fitted parameters and reconstruction MSE (centre windows) of store ``rows``."""
+    mus, params, errs = [], [], []
+    for a in range(0, len(rows), batch_size):
+        x = torch.from_numpy(np.ascontiguousarray(store.batch(rows[a:a + batch_size]), dtype=np.float32))
+        w = module.window(x, random=False)
+        out = module(w, sample=False)
+        mus.append(out["mu"].numpy())
+        params.append(out["params"].numpy())
+        errs.append((out["recon"] - w).pow(2).mean(dim=(1, 2)).numpy())
+    return {"mu": np.concatenate(mus), "params": np.concatenate(params), "mse": np.concatenate(errs)}
+
+
+def analyse(module: Any, store: Store, rows: np.ndarray, run: RunDir, cfg: RunConfig) -> dict[str, Any]:
+    """The held-out analysis (module docstring) of ``rows``; returns the summary for ``metrics.json``."""
+    from cardiofm.evaluate.correlation import best_dimensions, feature_correlations, plot_correlation_heatmap
+    from cardiofm.physio.constraints import CONSTRAINED_NAMES
+    from cardiofm.physio.delineate import features_table
+
+    enc = encode_rows(module, store, rows)
+    idx = store.cohort.index.iloc[rows]
+    np.savez(run.path / "embeddings.npz", mu=enc["mu"], rows=rows)
+    ode = pd.DataFrame(enc["params"], columns=list(CONSTRAINED_NAMES))
+    ode.insert(0, "record_id", idx["record_id"].to_numpy())
+    ode.to_csv(run.path / "ode_parameters.csv", index=False)
+    feats = features_table(store.cohort.subset(rows), workers=max(1, cfg.data.build_workers), progress=False)
+    cols = [c for c in ECG_FEATURES if c in feats] + [c for c in feats.columns if c.startswith("amp_r_")]
+    corr = feature_correlations(enc["mu"], feats[cols].reset_index(drop=True))
+    corr.to_csv(run.path / "correlations.csv")
+    best = best_dimensions(enc["mu"], feats[cols].reset_index(drop=True))
+    best.to_csv(run.path / "best_dimensions.csv", index=False)
+    plot_correlation_heatmap(corr, run.plots / "correlations.png", title="Embedding dimensions vs ECG features")
+    plot_reconstructions(module, store, rows[:3], run.plots / "reconstructions.png")
+    clusters = cluster_table(enc["mu"], store, rows, cfg)
+    clusters.to_csv(run.path / "clusters.csv", index=False)
+    return {"test_records": len(rows), "test_mse": float(enc["mse"].mean()),
+            "best_abs_r": {r["feature"]: round(float(r["abs_r"]), 3) for _, r in best.iterrows()
+                           if np.isfinite(r["abs_r"])},
+            "clustering_mean": {m: float(clusters[m].mean()) for m in ("nmi", "ami", "homogeneity", "completeness")},
+            "k": int(clusters.attrs.get("k", 0))}
+
+
+def cluster_table(mu: np.ndarray, store: Store, rows: np.ndarray, cfg: RunConfig, *, n_diseases: int = 10,
+                  n_boot: int | None = None) -> pd.DataFrame:
+    """k-means clusters of the embeddings scored against the ``n_diseases`` most prevalent labels of the task."""
+    from cardiofm.evaluate.clustering import bootstrap_cluster_scores, cardioprime_k, kmeans_clusters, top_diseases
+
+    ls = store.cohort.labels(cfg.data.task)
+    y = ls.matrix[rows].astype(int)
+    top = top_diseases(y, ls.codes, n_diseases)
+    if not top:
+        raise ConfigError(f"data.task {cfg.data.task!r}: no label has positives among the test records")
+    k = cardioprime_k(len(top))
+    clusters = kmeans_clusters(mu, k, seed=cfg.seed)
+    pids = store.cohort.index["patient_id"].astype(str).to_numpy()[rows]
+    boot = int(cfg.evaluate.get("n_boot", 1000) if n_boot is None else n_boot)
+    table = bootstrap_cluster_scores(clusters, y[:, top], [ls.codes[j] for j in top], n_boot=boot, seed=cfg.seed,
+                                     groups=pids)
+    table.attrs["k"] = k
+    return table
+
+
+def plot_reconstructions(module: Any, store: Store, rows: np.ndarray, path: Path,
+                         leads: tuple[str, ...] = ("II", "V2")) -> Path:
+    """Input and reconstruction of a few held-out windows, one panel per (record, lead)."""
+    from matplotlib.figure import Figure
+
+    x = torch.from_numpy(np.ascontiguousarray(store.batch(rows), dtype=np.float32))
+    with torch.inference_mode():
+        w = module.window(x, random=False)
+        rec = module(w, sample=False)["recon"].numpy()
+    have = list(store.leads)
+    shown = [ld for ld in leads if ld in have] or have[:1]
+    t = np.arange(w.shape[-1]) / store.fs
+    fig = Figure(figsize=(10, 2.2 * len(rows)))
+    axes = fig.subplots(len(rows), len(shown), squeeze=False)
+    for i in range(len(rows)):
+        for j, lead in enumerate(shown):
+            ax, k = axes[i, j], have.index(lead)
+            ax.plot(t, w[i, k].numpy(), color="0.2", lw=1.0, label="ECG")
+            ax.plot(t, rec[i, k], color="tab:red", lw=1.0, label="reconstruction")
+            ax.set_title(f"{store.cohort.index['record_id'].iloc[rows[i]]}, lead {lead}", fontsize=9)
+            ax.set_xlabel("s")
+    axes[0, 0].legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def compare_runs(integrated: str | Path, baseline: str | Path, out: str | Path, *, title: str = "") -> pd.DataFrame:
+    """Integrated / baseline ratio of each clustering metric per disease (the paper's Figure 3 panel)."""
+    from cardiofm.evaluate.clustering import integration_ratio, plot_ratio_heatmap
+
+    a, b = (pd.read_csv(Path(p) / "clusters.csv") for p in (integrated, baseline))
+    metrics = ["disease", "nmi", "ami", "homogeneity", "completeness"]
+    ratios = integration_ratio(a[metrics], b[metrics])
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ratios.to_csv(out / "ratios.csv", index=False)
+    plot_ratio_heatmap(ratios, out / "ratios.png", title=title or "Clustering metrics, integrated / baseline")
+    return ratios
