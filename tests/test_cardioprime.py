@@ -21,6 +21,7 @@ torch.set_num_threads(1)
 
 def _small(**kw) -> CardioPrimeModule:
     torch.manual_seed(0)
+    kw = {"align": "none", "rate": "learned", **kw}
     return CardioPrimeModule(CardioPrimeConfig(in_leads=3, window=120, hidden=16, tab_hidden=8, jac_points=4, **kw))
 
 
@@ -170,3 +171,26 @@ def test_longer_records_are_windowed_randomly_in_training_and_centred_otherwise(
     assert m.embed(torch.randn(2, 3, 300)).shape == (2, 50)
     with pytest.raises(ConfigError, match="120-sample windows"):
         m.window(torch.randn(2, 3, 100))
+
+
+def test_aligned_windows_measured_rate_and_the_phase_range():
+    torch.manual_seed(0)
+    m = CardioPrimeModule(CardioPrimeConfig(in_leads=3, window=120, hidden=16, jac_points=4, alpha1=0.0))
+    lo, hi = m.constraint.low[23].item(), (m.constraint.low[23] + m.constraint.width[23]).item()
+    assert (lo, hi) == pytest.approx((-0.5, 0.5))  # theta0 around the R wave the window starts on
+    x = torch.arange(300, dtype=torch.float32).repeat(2, 3, 1)
+    w = m.window(x, start=torch.tensor([10, 150]))
+    assert w[0, 0, 0] == 10 and w[1, 2, -1] == 150 + 119
+    with pytest.raises(ConfigError, match="one per record"):
+        m.window(x, start=torch.tensor([10, 250]))
+    hr = torch.tensor([72.0, 55.0])
+    out = m(w, hr=hr)
+    assert torch.allclose(out["params"][:, -1], hr)  # the ODE runs at the measured rate
+    terms = m.losses({"x": x, "start": torch.tensor([0, 100]), "hr": hr})
+    assert torch.isfinite(terms["loss"])
+    with pytest.raises(ConfigError, match="heart rate"):
+        m.losses({"x": x})
+    assert CardioPrimeConfig.data_options({"window": 400}) == {"beat_window": 400}
+    assert CardioPrimeConfig.data_options({"align": "none", "rate": "learned"}) == {}
+    with pytest.raises(ConfigError, match="align"):
+        CardioPrimeModule(CardioPrimeConfig(align="beat", alpha1=0.0))

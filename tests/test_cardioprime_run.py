@@ -59,3 +59,18 @@ def test_cardioprime_recipe_checks(synth: dict[str, str], tmp_path: Path):
         pretrain(_cfg(synth, tmp_path / "b", "data.tabular=null"))
     with pytest.raises(ConfigError, match="retina_x|no columns"):
         pretrain(_cfg(synth, tmp_path / "c", "data.tabular=retina_x"))
+
+
+def test_ecg_features_are_measured_once_per_record(synth: dict[str, str], tmp_path: Path, monkeypatch):
+    import cardiofm.physio.delineate as delineate
+    from cardiofm.data.store import Store
+    from cardiofm.engine.cardioprime import ecg_features
+
+    pretrain(_cfg(synth, tmp_path / "run"))  # builds the store and caches its test records' features
+    store = Store(synth["store"])
+    test = np.flatnonzero(store.cohort.index["split"].to_numpy() == "test")
+    first = ecg_features(store, test)
+    monkeypatch.setattr(delineate, "features_table", lambda *a, **k: (_ for _ in ()).throw(AssertionError("re-ran")))
+    again = ecg_features(store, test[::-1])  # cached, and returned in the order asked for
+    assert list(again["record_id"]) == list(first["record_id"])[::-1]
+    pd.testing.assert_frame_equal(again.iloc[::-1].reset_index(drop=True), first.reset_index(drop=True))

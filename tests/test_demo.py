@@ -36,3 +36,8 @@ def test_demo_writes_a_complete_run_directory(tmp_path):
     assert sup["held_out"] == "AFIB" and not sup["held_out_in_training"] and sup["entities_trained"] >= 3
     assert sup["zero_shot_records"] > 0 and (out / "supreme" / "zeroshot.csv").exists()
     assert 0 <= sup["zero_shot_auroc"] <= 1 or (math.isnan(sup["zero_shot_auroc"]) and sup["zero_shot_positives"] == 0)
+    # the CardioPRIME step ran the baseline and one integrated model per phenotype modality, and compared them
+    cp = metrics["cardioprime"]["mean_ratio_integrated_over_baseline"]
+    assert set(cp) == {"baseline", "dexa", "cgm", "retina", "liver", "anthro"}
+    assert all(v is None or v >= 0 for m in ("dexa", "cgm", "retina", "liver", "anthro") for v in cp[m].values())
+    assert (out / "cardioprime" / "compare" / "dexa" / "ratios.png").exists()

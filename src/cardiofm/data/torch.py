@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from cardiofm.data.anchors import beat_start, store_r_peaks
 from cardiofm.data.augment import build_augmentation, cosine_strength
 from cardiofm.data.record import normalise_lead_name
 from cardiofm.data.store import Store
@@ -35,14 +36,17 @@ class StoreDataset(Dataset):
     ``rows`` (store row positions) selects the records instead of ``split``, e.g. one fold of a
     cross-validation. ``tabular`` (a modality prefix or column list, :mod:`cardiofm.data.tabular`) adds
     ``"tab"``: the record's clinical values standardised by ``standardiser`` (default: fitted on this
-    dataset's own rows).
+    dataset's own rows). ``beat_window`` adds ``"start"``, where a window of that many samples starting
+    at an R peak begins (a random peak per epoch with ``random_beat``, else the first), and ``"hr"``, the
+    record's measured heart rate (:mod:`cardiofm.data.anchors`).
     """
 
     def __init__(self, store: Store | str | Path, *, split: str | None = None, task: str | None = None,
                  leads: Sequence[str] | None = None, augment: Augment | list[Any] | None = None,
                  seed: int = 0, strength: float = 1.0, return_original: bool = False,
                  labelled_only: bool = True, rows: Sequence[int] | np.ndarray | None = None,
-                 tabular: str | Sequence[str] | None = None, standardiser: Standardiser | None = None) -> None:
+                 tabular: str | Sequence[str] | None = None, standardiser: Standardiser | None = None,
+                 beat_window: int | None = None, random_beat: bool = False) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         index = self.store.cohort.index
         if rows is not None:
@@ -67,6 +71,8 @@ class StoreDataset(Dataset):
             raw = numeric_table(index.iloc[self.rows], cols)
             self.standardiser = standardiser or Standardiser.fit(raw, cols)
             self.tab = self.standardiser.apply(raw)
+        self.beat_window, self.random_beat = beat_window, random_beat
+        self.peaks = store_r_peaks(self.store) if beat_window else None
         self.lead_idx = self._lead_index(leads)
         self.augment = build_augmentation(augment, fs=self.store.fs) if isinstance(augment, list) else augment
         self.seed = seed
@@ -118,6 +124,11 @@ class StoreDataset(Dataset):
             item["y"] = torch.from_numpy(self.labels[i])
         if self.tab is not None:
             item["tab"] = torch.from_numpy(self.tab[i])
+        if self.peaks is not None and self.beat_window:
+            row = int(self.rows[i])
+            rng = np.random.default_rng((self.seed, self._epoch.value, i, 1)) if self.random_beat else None
+            item["start"] = beat_start(self.peaks.of(row), view.shape[-1], self.beat_window, rng)
+            item["hr"] = torch.tensor(self.peaks.hr[row], dtype=torch.float32)
         return item
 
 
@@ -143,17 +154,19 @@ class StoreDataModule(L.LightningDataModule):
 
     ``rows`` maps ``"train"``/``"val"``/``"test"`` to store row positions and then replaces the
     store's own split column (cross-validation folds); a split missing from it has no loader.
-    ``tabular`` adds the clinical vector ``"tab"``, standardised with the training split's statistics.
+    ``tabular`` adds the clinical vector ``"tab"``, standardised with the training split's statistics;
+    ``beat_window`` adds R-aligned window starts (random peaks in training) and heart rates.
     """
 
     def __init__(self, store: str | Path, *, task: str | None = None, batch_size: int = 64,
                  num_workers: int = 0, augment: list[Any] | None = None, leads: Sequence[str] | None = None,
                  seed: int = 0, return_original: bool = False, labelled_only: bool = True,
                  rows: dict[str, Sequence[int] | np.ndarray] | None = None,
-                 tabular: str | Sequence[str] | None = None) -> None:
+                 tabular: str | Sequence[str] | None = None, beat_window: int | None = None) -> None:
         super().__init__()
         self.store_path = Path(store)
-        self.kw = {"task": task, "leads": leads, "seed": seed, "labelled_only": labelled_only}
+        self.kw = {"task": task, "leads": leads, "seed": seed, "labelled_only": labelled_only,
+                   "beat_window": beat_window}
         self.tabular = tabular
         self.batch_size, self.num_workers = batch_size, num_workers
         self.augment, self.return_original = augment, return_original
@@ -171,7 +184,8 @@ class StoreDataModule(L.LightningDataModule):
             aug = self.augment if split == "train" else None
             where = {"rows": self.rows[split]} if self.rows is not None else {"split": split}
             ds = StoreDataset(store, augment=aug, return_original=self.return_original and split == "train",
-                              tabular=self.tabular, standardiser=standardiser, **where, **self.kw)
+                              tabular=self.tabular, standardiser=standardiser, random_beat=split == "train",
+                              **where, **self.kw)
             standardiser = standardiser or ds.standardiser
             self.datasets[split] = ds
 

@@ -18,6 +18,7 @@ and draws the paper's ratio heatmap.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from cardiofm.engine.rundir import RunDir, atomic_write_text
 from cardiofm.errors import ConfigError
 
 DONE = "done.json"
+FEATURES_FILE = "ecg_features.csv"  # in the store folder: delineated features of its records
 ECG_FEATURES = ("pr", "qrs", "qtc_bazett", "hr", "axis_qrs", "axis_t")
 
 
@@ -73,14 +75,26 @@ def run_cardioprime(cfg: RunConfig) -> RunDir:
     return run
 
 
+def eval_windows(module: Any, store: Store, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The evaluation windows of ``rows`` (the first R-aligned one, or the centre) and their heart rates."""
+    from cardiofm.data.anchors import beat_windows
+
+    x = torch.from_numpy(np.ascontiguousarray(store.batch(rows), dtype=np.float32))
+    cfg = module.config
+    if not cfg.data_options(asdict(cfg)):
+        return module.window(x, random=False), None
+    starts, hr = beat_windows(store, rows, cfg.window)
+    start = torch.from_numpy(starts) if cfg.align == "r_peak" else None
+    return module.window(x, random=False, start=start), torch.from_numpy(hr.astype(np.float32))
+
+
 @torch.inference_mode()
 def encode_rows(module: Any, store: Store, rows: np.ndarray, batch_size: int = 64) -> dict[str, np.ndarray]:
-    """Embeddings, fitted parameters and reconstruction MSE (centre windows) of store ``rows``."""
+    """Embeddings, fitted parameters and reconstruction MSE (evaluation windows) of store ``rows``."""
     mus, params, errs = [], [], []
     for a in range(0, len(rows), batch_size):
-        x = torch.from_numpy(np.ascontiguousarray(store.batch(rows[a:a + batch_size]), dtype=np.float32))
-        w = module.window(x, random=False)
-        out = module(w, sample=False)
+        w, hr = eval_windows(module, store, rows[a:a + batch_size])
+        out = module(w, sample=False, hr=hr)
         mus.append(out["mu"].numpy())
         params.append(out["params"].numpy())
         errs.append((out["recon"] - w).pow(2).mean(dim=(1, 2)).numpy())
@@ -91,7 +105,6 @@ def analyse(module: Any, store: Store, rows: np.ndarray, run: RunDir, cfg: RunCo
     """The held-out analysis (module docstring) of ``rows``; returns the summary for ``metrics.json``."""
     from cardiofm.evaluate.correlation import best_dimensions, feature_correlations, plot_correlation_heatmap
     from cardiofm.physio.constraints import CONSTRAINED_NAMES
-    from cardiofm.physio.delineate import features_table
 
     enc = encode_rows(module, store, rows)
     idx = store.cohort.index.iloc[rows]
@@ -99,7 +112,7 @@ def analyse(module: Any, store: Store, rows: np.ndarray, run: RunDir, cfg: RunCo
     ode = pd.DataFrame(enc["params"], columns=list(CONSTRAINED_NAMES))
     ode.insert(0, "record_id", idx["record_id"].to_numpy())
     ode.to_csv(run.path / "ode_parameters.csv", index=False)
-    feats = features_table(store.cohort.subset(rows), workers=max(1, cfg.data.build_workers), progress=False)
+    feats = ecg_features(store, rows, workers=max(1, cfg.data.build_workers))
     cols = [c for c in ECG_FEATURES if c in feats] + [c for c in feats.columns if c.startswith("amp_r_")]
     corr = feature_correlations(enc["mu"], feats[cols].reset_index(drop=True))
     corr.to_csv(run.path / "correlations.csv")
@@ -114,6 +127,33 @@ def analyse(module: Any, store: Store, rows: np.ndarray, run: RunDir, cfg: RunCo
                            if np.isfinite(r["abs_r"])},
             "clustering_mean": {m: float(clusters[m].mean()) for m in ("nmi", "ami", "homogeneity", "completeness")},
             "k": int(clusters.attrs.get("k", 0))}
+
+
+def ecg_features(store: Store, rows: np.ndarray, workers: int = 1) -> pd.DataFrame:
+    """Delineated features (:func:`cardiofm.physio.delineate.features_table`) of store ``rows``, in row order.
+
+    Features are a property of the records, so they are cached next to the store (``ecg_features.csv``, keyed
+    by record id and the store's source digest): runs on the same store measure each record once.
+    """
+    from cardiofm.physio.delineate import features_table
+
+    path, stamp = store.path / FEATURES_FILE, str(store.manifest.get("source_sha1", ""))
+    cached = pd.DataFrame()
+    if path.exists():
+        got = pd.read_csv(path, dtype={"record_id": str})
+        if "source_sha1" in got and (got["source_sha1"] == stamp).all():
+            cached = got
+    ids = store.cohort.index["record_id"].astype(str).to_numpy()[rows]
+    todo = [r for r, rid in zip(rows, ids, strict=True) if cached.empty or rid not in set(cached["record_id"])]
+    if todo:
+        new = features_table(store.cohort.subset(np.asarray(todo)), workers=workers, progress=False)
+        new["record_id"] = new["record_id"].astype(str)
+        new["source_sha1"] = stamp
+        cached = pd.concat([cached, new], ignore_index=True) if not cached.empty else new
+        tmp = path.with_suffix(".tmp")
+        cached.to_csv(tmp, index=False)
+        tmp.replace(path)
+    return cached.drop_duplicates("record_id").set_index("record_id").loc[ids].reset_index()
 
 
 def cluster_table(mu: np.ndarray, store: Store, rows: np.ndarray, cfg: RunConfig, *, n_diseases: int = 10,
@@ -141,10 +181,9 @@ def plot_reconstructions(module: Any, store: Store, rows: np.ndarray, path: Path
     """Input and reconstruction of a few held-out windows, one panel per (record, lead)."""
     from matplotlib.figure import Figure
 
-    x = torch.from_numpy(np.ascontiguousarray(store.batch(rows), dtype=np.float32))
     with torch.inference_mode():
-        w = module.window(x, random=False)
-        rec = module(w, sample=False)["recon"].numpy()
+        w, hr = eval_windows(module, store, rows)
+        rec = module(w, sample=False, hr=hr)["recon"].numpy()
     have = list(store.leads)
     shown = [ld for ld in leads if ld in have] or have[:1]
     t = np.arange(w.shape[-1]) / store.fs

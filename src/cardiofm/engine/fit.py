@@ -104,14 +104,17 @@ def method_values(cfg: RunConfig, store: Store) -> dict[str, Any]:
 
 def datamodule(cfg: RunConfig, store: Store, rows: dict[str, np.ndarray]) -> StoreDataModule:
     """Loaders of the run's rows; a method whose config says ``uses_labels = False`` gets no labels (and
-    keeps the records the task does not label)."""
+    keeps the records the task does not label), and one with a ``data_options`` classmethod gets its
+    loader options (e.g. CardioPRIME's R-aligned windows)."""
     d = cfg.data
     both = bool(cfg.method.get("both_views", True))
-    uses_labels = getattr(get_method(cfg.method["name"]).config, "uses_labels", True)
+    config_cls = get_method(cfg.method["name"]).config
+    uses_labels = getattr(config_cls, "uses_labels", True)
+    extra = config_cls.data_options(cfg.method) if hasattr(config_cls, "data_options") else {}
     return StoreDataModule(store.path, task=d.task if uses_labels else None, batch_size=d.batch_size,
                            num_workers=d.num_workers, augment=augment_spec(d.augment), leads=d.leads, seed=cfg.seed,
                            return_original=both and d.augment not in (None, "none"), rows=rows,
-                           tabular=d.tabular)
+                           tabular=d.tabular, **extra)
 
 
 def _check_val(store: Store, task: str, val_rows: np.ndarray) -> None:

@@ -19,8 +19,16 @@ ODE's right-hand side with respect to its state, at ``jac_points`` random points
 McSharry's model units (z divided by the mV gain).
 ``alpha1 = 0`` is the paper's baseline; the clinical MLP is then not run at all (it gets no gradient).
 
-Deviation, stated: the RR-spectrum parameters (lf/hf means, spreads and ratio) shape McSharry's RR tachogram;
-the solver here runs each 4 s window at the constant rate ``hr_mean``, so they only feel the prior term.
+Choices the paper leaves open, stated:
+
+* Windows start at an R peak (``align="r_peak"``; :mod:`cardiofm.data.anchors`), where McSharry's model puts
+  the R wave (theta = 0), and the initial phase theta0 lives in ``theta0_range`` (+-0.5 rad) around it; the
+  ODE runs at the record's measured heart rate (``rate="measured"``), which Table 1 does not list as a
+  parameter. With random windows and a learned rate the model has to find each record's phase and rate by
+  gradient descent through an oscillator, and on the synthetic cohort it does not: the reconstruction error
+  stays at the signal's variance (``align="none", rate="learned"`` reproduces that).
+* The RR-spectrum parameters (lf/hf means, spreads and ratio) shape McSharry's RR tachogram; the solver runs
+  each 4 s window at a constant rate, so they only feel the prior term.
 
 Batches: ``{"x": (B, leads, T)}`` with T >= ``window`` (a random window per batch in training, the centre
 one otherwise) and, for the integrated model, ``{"tab": (B, tab_dim)}`` (finite,
@@ -29,6 +37,7 @@ standardised phenotype values).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
@@ -40,9 +49,12 @@ from torch import Tensor, nn
 from cardiofm.errors import ConfigError
 from cardiofm.methods.cardioprime_loss import LOGVAR_LIMIT, jacobian_frobenius, kl_diag, kl_prior_projected
 from cardiofm.methods.registry import register_method
-from cardiofm.physio.constraints import CONSTRAINED_NAMES, RangeConstraint
+from cardiofm.physio.constraints import CONSTRAINED_NAMES, HR_RANGE, RangeConstraint, default_ranges
 from cardiofm.physio.mcsharry import MV_PER_UNIT, PARAM_NAMES
 from cardiofm.physio.mcsharry_torch import dynamics_torch, simulate_torch
+
+ALIGNS = ("r_peak", "none")
+RATES = ("measured", "learned")
 
 
 @dataclass
@@ -67,6 +79,16 @@ class CardioPrimeConfig:
     jac_points: int = 16          # trajectory points per record for the Jacobian penalty
     decoder_kernel: int = 5
     lr: float = 1e-4
+    align: str = "r_peak"         # "r_peak": windows start at an R peak; "none": random (training) / centre
+    rate: str = "measured"        # "measured": the ODE runs at the record's heart rate; "learned": a parameter
+    theta0_range: tuple[float, float] = (-0.5, 0.5)  # initial phase (rad) with R-aligned windows (R at 0)
+
+    @classmethod
+    def data_options(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """What the data loader must add: R-aligned window starts and heart rates (``start``, ``hr``)."""
+        align, rate = values.get("align", cls.align), values.get("rate", cls.rate)
+        wanted = align == "r_peak" or rate == "measured"
+        return {"beat_window": int(values.get("window", cls.window))} if wanted else {}
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for an invalid field."""
@@ -84,6 +106,12 @@ class CardioPrimeConfig:
                 raise ConfigError(f"method.{name} must be >= 0, got {getattr(self, name)!r}")
         if not (self.fs > 0 and self.prior_std > 0 and self.lr > 0):
             raise ConfigError("method: fs, prior_std and lr must be positive")
+        if self.align not in ALIGNS or self.rate not in RATES:
+            raise ConfigError(f"method.align must be one of {ALIGNS} and method.rate one of {RATES}, got "
+                              f"{self.align!r}, {self.rate!r}")
+        lo, hi = (float(v) for v in self.theta0_range)
+        if not -math.pi <= lo < hi <= math.pi:
+            raise ConfigError(f"method.theta0_range must satisfy -pi <= low < high <= pi, got {self.theta0_range}")
         if self.alpha1 > 0 and self.tab_dim == 0:
             raise ConfigError("method.alpha1 > 0 needs a clinical modality (method.tab_dim > 0); set alpha1: 0 for "
                               "the ECG-only baseline")
@@ -103,7 +131,10 @@ class CardioPrimeModule(L.LightningModule):
 
         self.encoder = create_model("lstm_cardioprime", in_leads=cfg.in_leads, hidden_size=cfg.hidden,
                                     embed_dim=2 * cfg.latent)
-        self.constraint = RangeConstraint()
+        ranges = default_ranges()
+        if cfg.align == "r_peak":  # the window starts on an R wave, which McSharry's model puts at theta = 0
+            ranges["theta0"] = (float(cfg.theta0_range[0]), float(cfg.theta0_range[1]))
+        self.constraint = RangeConstraint(ranges)
         self.reduce = nn.Linear(cfg.latent, self.constraint.n_params)
         self.log_dt = nn.Parameter(torch.zeros(()))
         self.decoder = nn.LSTM(3, cfg.hidden, num_layers=1, batch_first=True)
@@ -120,13 +151,20 @@ class CardioPrimeModule(L.LightningModule):
         if x.ndim != 3 or x.shape[1] != cfg.in_leads:
             raise ConfigError(f"CardioPRIME expects ECG windows (batch, {cfg.in_leads}, samples), got {tuple(x.shape)}")
 
-    def window(self, x: Tensor, random: bool | None = None) -> Tensor:
-        """The model's ``window`` samples of longer records: a random start per batch while training (or
-        when ``random``), else the centre; shorter records are an error."""
+    def window(self, x: Tensor, random: bool | None = None, start: Tensor | None = None) -> Tensor:
+        """The model's ``window`` samples of longer records: from each record's ``start`` when given (R-aligned
+        starts from the loader), else a random start per batch while training (or when ``random``), else the
+        centre; shorter records are an error."""
         self._check_x(x)
         n, w = x.shape[-1], self.config.window
         if n < w:
             raise ConfigError(f"CardioPRIME needs {w}-sample windows ({w / self.config.fs:g} s), the records have {n}")
+        if start is not None:
+            st = torch.as_tensor(start, device=x.device).long().reshape(-1)
+            if st.shape[0] != x.shape[0] or bool((st < 0).any() or (st + w > n).any()):
+                raise ConfigError(f"window starts must be one per record within [0, {n - w}]")
+            idx = (st[:, None] + torch.arange(w, device=x.device))[:, None, :].expand(-1, x.shape[1], -1)
+            return x.gather(2, idx)
         random = self.training if random is None else random
         start = int(torch.randint(0, n - w + 1, ()).item()) if random else (n - w) // 2
         return x[..., start:start + w]
@@ -147,9 +185,17 @@ class CardioPrimeModule(L.LightningModule):
         mu, logvar = self.clinical(tab).chunk(2, dim=-1)
         return mu, logvar.clamp(-LOGVAR_LIMIT, LOGVAR_LIMIT)
 
-    def parameters_of(self, z: Tensor) -> Tensor:
-        """Latent ``(B, latent)`` -> constrained ODE parameters ``(B, 26)`` in ``CONSTRAINED_NAMES`` order."""
-        return self.constraint(self.reduce(z))
+    def parameters_of(self, z: Tensor, hr: Tensor | None = None) -> Tensor:
+        """Latent ``(B, latent)`` -> constrained ODE parameters ``(B, 26)`` in ``CONSTRAINED_NAMES`` order; with
+        ``rate="measured"`` the last column is the records' measured heart rate ``hr`` ``(B,)``."""
+        p = self.constraint(self.reduce(z))
+        if self.config.rate == "learned":
+            return p
+        if hr is None:
+            raise ConfigError("method.rate = 'measured' needs each record's heart rate (batch['hr'], from a loader "
+                              "with beat_window); set method.rate=learned to learn it instead")
+        hr = torch.as_tensor(hr, dtype=p.dtype, device=p.device).reshape(-1, 1).clamp(*HR_RANGE)
+        return torch.cat([p[:, :-1], hr], dim=1)
 
     def dt(self) -> Tensor:
         return torch.exp(self.log_dt) / self.config.fs
@@ -166,13 +212,13 @@ class CardioPrimeModule(L.LightningModule):
         out, _ = self.decoder(state.transpose(1, 2))
         return self.project(out.transpose(1, 2))
 
-    def forward(self, x: Tensor, sample: bool | None = None) -> dict[str, Tensor]:
-        """Posterior, parameters, trajectory and reconstruction of ``x``; samples z when training
-        (or when ``sample`` says so), else uses the posterior mean."""
+    def forward(self, x: Tensor, sample: bool | None = None, hr: Tensor | None = None) -> dict[str, Tensor]:
+        """Posterior, parameters, trajectory and reconstruction of windows ``x``; samples z when training
+        (or when ``sample`` says so), else uses the posterior mean; ``hr`` for ``rate="measured"``."""
         mu, logvar = self.posterior(x)
         sample = self.training if sample is None else sample
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if sample else mu
-        params = self.parameters_of(z)
+        params = self.parameters_of(z, hr)
         state = self.simulate(params, x.shape[-1])
         return {"mu": mu, "logvar": logvar, "params": params, "state": state, "recon": self.decode(state)}
 
@@ -195,8 +241,8 @@ class CardioPrimeModule(L.LightningModule):
     def losses(self, batch: dict[str, Tensor], sample: bool | None = None) -> dict[str, Tensor]:
         """Every term and the weighted total for a batch."""
         cfg = self.config
-        x = self.window(batch["x"])
-        out = self(x, sample=sample)
+        x = self.window(batch["x"], start=batch.get("start"))
+        out = self(x, sample=sample, hr=batch.get("hr"))
         terms = {"mse": (out["recon"] - x).pow(2).mean()}
         terms["kl_prior"] = kl_prior_projected(out["mu"], out["logvar"], self.reduce.weight, self.reduce.bias,
                                                self.prior_mean, cfg.prior_std).mean()
@@ -233,12 +279,13 @@ class CardioPrimeModule(L.LightningModule):
 
     # ---- outputs -------------------------------------------------------------------------------
     @torch.no_grad()
-    def embed(self, x: Tensor) -> Tensor:
-        """Posterior means ``(B, latent)`` of the centre window: the embeddings the paper evaluates."""
-        return self.posterior(self.window(x, random=False))[0]
+    def embed(self, x: Tensor, start: Tensor | None = None) -> Tensor:
+        """Posterior means ``(B, latent)`` of the windows at ``start`` (default: the centre): the embeddings
+        the paper evaluates."""
+        return self.posterior(self.window(x, random=False, start=start))[0]
 
     @torch.no_grad()
-    def ode_parameters(self, x: Tensor) -> dict[str, np.ndarray]:
-        """The fitted McSharry parameters (and mean heart rate) of each window at its posterior mean."""
-        p = self.parameters_of(self.embed(x)).cpu().numpy()
+    def ode_parameters(self, x: Tensor, start: Tensor | None = None, hr: Tensor | None = None) -> dict[str, np.ndarray]:
+        """The fitted McSharry parameters (and the heart rate used) of each window at its posterior mean."""
+        p = self.parameters_of(self.embed(x, start), hr).cpu().numpy()
         return {name: p[:, j] for j, name in enumerate(CONSTRAINED_NAMES)}
