@@ -26,5 +26,8 @@ def synthetic_cohort(work: str | Path, n: int) -> Path:
 
     root = Path(work) / "synthetic"
     if not (root / "cohort.json").exists():
+        import shutil
+
+        shutil.rmtree(root, ignore_errors=True)  # a generation killed part-way (our own work folder)
         generate_cohort(n, root, seed=0, fs=100.0, workers=2)
     return root
