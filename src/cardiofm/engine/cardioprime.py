@@ -30,24 +30,13 @@ from cardiofm.config import RunConfig
 from cardiofm.data.store import Store
 from cardiofm.engine.data import prepare_store
 from cardiofm.engine.pretrain import PRETRAINERS
+from cardiofm.engine.probe import split_rows
 from cardiofm.engine.rundir import RunDir, atomic_write_text
 from cardiofm.errors import ConfigError
 
 DONE = "done.json"
 FEATURES_FILE = "ecg_features.csv"  # in the store folder: delineated features of its records
 ECG_FEATURES = ("pr", "qrs", "qtc_bazett", "hr", "axis_qrs", "axis_t")
-
-
-def split_positions(store: Store) -> dict[str, np.ndarray]:
-    idx = store.cohort.index
-    if "split" not in idx:
-        raise ConfigError(f"{store.path}: CardioPRIME needs train/val/test splits")
-    split = idx["split"].astype(str).to_numpy()
-    out = {s: np.flatnonzero(split == s) for s in ("train", "val", "test")}
-    empty = [s for s, r in out.items() if not len(r)]
-    if empty:
-        raise ConfigError(f"{store.path}: no {'/'.join(empty)} records")
-    return out
 
 
 @PRETRAINERS.register("cardioprime")
@@ -62,7 +51,7 @@ def run_cardioprime(cfg: RunConfig) -> RunDir:
     if cfg.trainer.threads:
         torch.set_num_threads(int(cfg.trainer.threads))
     store = prepare_store(cfg.data, run.path)
-    rows = split_positions(store)
+    rows = split_rows(store)
     fold_dir = run.path / "model"
     if not (fold_dir / DONE).exists():
         print(f"== CardioPRIME (alpha1={cfg.method.get('alpha1', 2.0)}, modality {cfg.data.tabular}): "

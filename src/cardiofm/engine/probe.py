@@ -28,13 +28,13 @@ def split_rows(store: Store, mask: np.ndarray | None = None) -> dict[str, np.nda
     """Store rows of the train, val and test splits (optionally only where ``mask`` holds)."""
     idx = store.cohort.index
     if "split" not in idx:
-        raise ConfigError(f"{store.path}: the probe needs train/val/test splits, and this store has none")
+        raise ConfigError(f"{store.path}: train/val/test splits are needed, and this store has none")
     split = idx["split"].astype(str).to_numpy()
     keep = np.ones(len(idx), bool) if mask is None else np.asarray(mask, bool)
     out = {s: np.flatnonzero(keep & (split == s)) for s in ("train", "val", "test")}
     empty = [s for s, r in out.items() if len(r) == 0]
     if empty:
-        raise ConfigError(f"{store.path}: no {'/'.join(empty)} records for the probe")
+        raise ConfigError(f"{store.path}: no {'/'.join(empty)} records")
     return out
 
 
