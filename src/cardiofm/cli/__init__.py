@@ -18,6 +18,7 @@ app.command()(run_cli.pretrain)
 app.command()(run_cli.evaluate)
 app.command()(run_cli.predict)
 app.command()(run_cli.zeroshot)
+app.command()(run_cli.generate)
 
 
 @app.command()

@@ -35,7 +35,7 @@ def pretrain(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/
              variant: str = typer.Option(None, help="Variant of the recipe (default: its default_variant)."),
              set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
              out: str = typer.Option(None, help="Run folder (default runs/<name>-<variant>).")) -> None:
-    """Self-supervised pretraining (CLEF, SimCLR, BYOL), then the recipe's probe; rerun to resume."""
+    """Self-supervised pretraining (CLEF, SimCLR, BYOL, MoCo, CardioPRIME, SE-Diff) and its analysis; reruns resume."""
     from cardiofm.config import load_config
     from cardiofm.engine.pretrain import pretrain as run_pretrain
 
@@ -43,7 +43,8 @@ def pretrain(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/
     if out:
         overrides.append(f"out={out}")
     run = run_pretrain(load_config(recipe, variant, overrides))
-    typer.echo(f"pretrained: {run.path / 'encoder'}")
+    encoder = run.path / "encoder"
+    typer.echo(f"pretrained: {encoder if encoder.exists() else run.path}")
 
 
 def evaluate(run_dir: Path = typer.Argument(..., help="A run folder written by `cardiofm train`.")) -> None:
@@ -80,3 +81,19 @@ def zeroshot(run_dir: Path = typer.Argument(..., help="A run folder trained with
 
     table = zero_shot(run_dir, label, source, root, out, parse_options(opt))
     typer.echo(f"{len(table)} records x {len(label)} labels -> {out}")
+
+
+def generate(text: str = typer.Argument(..., help="Clinical text, e.g. \"sinus bradycardia, first degree AV block\"."),
+             run: Path = typer.Option(Path("runs/sediff-synthetic"), help="A trained SE-Diff run folder."),
+             out: Path = typer.Option(..., help="Folder for the WFDB records, plots and generation.json."),
+             n: int = typer.Option(4, "--n", help="Number of ECGs to generate."),
+             age: float = typer.Option(None, help="Age in years (default: unknown)."),
+             sex: str = typer.Option(None, help="F or M (default: unknown)."),
+             seed: int = typer.Option(0, help="Random seed: the same seed gives the same ECGs."),
+             guidance: float = typer.Option(None, help="Classifier-free guidance scale (default: the run's)."),
+             steps: int = typer.Option(None, help="DDIM steps (default: the run's).")) -> None:
+    """Generate 12-lead ECGs from clinical text with an SE-Diff run (WFDB + clinical-layout plots)."""
+    from cardiofm.engine.generate import generate as run_generate
+
+    info = run_generate(run, text, out, n=n, age=age, sex=sex, seed=seed, guidance=guidance, steps=steps)
+    typer.echo(f"{info['n']} ECGs -> {out} (findings read from the text: {', '.join(info['query_codes']) or 'none'})")

@@ -104,9 +104,11 @@ PRETRAINERS: Registry[Callable[[RunConfig], RunDir]] = Registry("pretraining eng
 
 
 def pretrain(cfg: RunConfig) -> RunDir:
-    """Run a self-supervised recipe with its method's engine: ``contrastive`` (CLEF, SimCLR, BYOL, MoCo) or
-    ``cardioprime`` (the ODE-VAE); rerunning the same config resumes its run folder."""
+    """Run a self-supervised recipe with its method's engine: ``contrastive`` (CLEF, SimCLR, BYOL, MoCo),
+    ``cardioprime`` (the ODE-VAE) or ``sediff`` (the ECG generator); rerunning the same config resumes its run
+    folder."""
     import cardiofm.engine.cardioprime  # noqa: F401  (registers "cardioprime")
+    import cardiofm.engine.sediff  # noqa: F401  (registers "sediff")
 
     name = cfg.method.get("name")
     if name not in PRETRAINERS:

@@ -37,6 +37,7 @@ def register_method(name: str, *, config: type) -> Callable[[type], type]:
 def _load_builtin() -> None:
     import cardiofm.methods.cardioprime  # noqa: F401  (fills the registry)
     import cardiofm.methods.contrastive  # noqa: F401
+    import cardiofm.methods.sediff  # noqa: F401
     import cardiofm.methods.supervised  # noqa: F401
     import cardiofm.methods.supreme  # noqa: F401
 
