@@ -5,11 +5,12 @@ and embeds a short report of what they share next to the ECG description. Here :
 retrieved patient and :data:`PHYSIOLOGY` maps ICD-10, ATC (substances or class prefixes, longest prefix wins),
 procedure and ECG statement codes to a clause on what each means for the ECG. :class:`TemplateSummariser`, the
 default, is deterministic: codes are ranked by the similarity summed over the neighbours that have them (ties:
-count, then code), conditions (findings and diagnoses) come first, then medications, then procedures, and the
-text always has ``min_words`` to ``max_words`` words (``str.split``): generic physiology pads it, whole trailing
-sentences are dropped and a lone overlong sentence is cut. :class:`LLMSummariser` asks a callable the user
-supplies and falls back to the template with a warning; cardiofm ships no LLM and this module opens no
-connection. :func:`create_summariser` picks one by name; :func:`neighbours_from_table` reads cohort rows.
+count, then code); conditions (findings and diagnoses) come first, then medications, then procedures, codes of
+a single neighbour among three or more after all shared ones. The text always has ``min_words`` to
+``max_words`` words (``str.split``): generic physiology pads it, whole trailing sentences are dropped and a lone
+overlong sentence is cut. :class:`LLMSummariser` asks a callable the user supplies and falls back to the
+template with a warning; cardiofm ships no LLM and this module opens no connection. :func:`create_summariser`
+picks one by name; :func:`neighbours_from_table` builds neighbours from cohort rows.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from cardiofm.text.lexicon import default_lexicon
 
 VIEWS = ("findings", "diagnoses", "medications", "procedures")
 
+_LBBB = "QRS of 120 ms or more with broad notched R waves in I, aVL, V5 and V6"
+_RBBB = "QRS of 120 ms or more with rsR' in V1 and a broad S wave in I and V6"
 _ECG = {
     "NORM": "normal rate, intervals, axis, QRS complexes and ST-T segments",
     "SR": "a regular rhythm at 60 to 100 beats per minute with a P wave before every QRS",
@@ -41,8 +44,7 @@ _ECG = {
     "AFLT": "regular sawtooth flutter waves with fixed or variable AV conduction",
     "SBRAD": "sinus rhythm below 60 beats per minute", "STACH": "sinus rhythm above 100 beats per minute",
     "SARRH": "RR intervals varying with breathing while P waves stay normal", "1AVB": "PR interval above 200 ms",
-    "LBBB": (_LBBB := "QRS of 120 ms or more with broad notched R waves in I, aVL, V5 and V6"), "CLBBB": _LBBB,
-    "RBBB": (_RBBB := "QRS of 120 ms or more with rsR' in V1 and a broad S wave in I and V6"), "CRBBB": _RBBB,
+    "LBBB": _LBBB, "CLBBB": _LBBB, "RBBB": _RBBB, "CRBBB": _RBBB,
     "ILBBB": "slightly widened QRS with loss of the septal q waves", "IRBBB": "rSR' in V1 with a QRS of 100 to 120 ms",
     "LAFB": "left axis deviation with qR in I and aVL and rS in II, III and aVF",
     "LPFB": "right axis deviation with rS in I and qR in the inferior leads",
@@ -284,8 +286,8 @@ def _fit(core: Sequence[str], pad: Sequence[str], lo: int, hi: int) -> str:
 
 @dataclass(frozen=True)
 class TemplateSummariser:
-    """Deterministic report (module docstring); ``top``: most codes named per group (conditions, medications,
-    procedures)."""
+    """Deterministic report (module docstring). ``top``: most codes named per group (conditions, medications,
+    procedures); codes held by only one of three or more neighbours follow all the shared ones."""
 
     min_words: int = 60
     max_words: int = 120
@@ -330,8 +332,9 @@ class TemplateSummariser:
         groups = ((conds[1:], "also had" if n == 1 else "had"),
                   (_ranked(nbs, ("medications",))[: self.top], "took"),
                   (_ranked(nbs, ("procedures",))[: self.top], "had undergone"))
-        for ranked, verb in groups:
-            out += [f"{'The patient' if n == 1 else f'{k} of {n}'} {verb} {item(v, c)}." for v, c, k in ranked]
+        for shared in (True, False):  # codes of one neighbour among three or more come after all shared ones
+            out += [f"{'The patient' if n == 1 else f'{k} of {n}'} {verb} {item(v, c)}." for ranked, verb in groups
+                    for v, c, k in ranked if (k >= 2 or n <= 2) == shared]
         return out
 
 
