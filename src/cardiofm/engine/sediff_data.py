@@ -172,4 +172,4 @@ class Conditions:
     def load(cls, folder: Path) -> Conditions:
         with np.load(folder / "conditions.npz") as z:
             return cls(z["text"], z["retrieved"], z["meta"], z["cls"], [str(c) for c in z["classes"]],
-                       pd.read_csv(folder / "conditions.csv", keep_default_na=False))
+                       pd.read_csv(folder / "conditions.csv", dtype=str, keep_default_na=False))
