@@ -41,3 +41,9 @@ def test_demo_writes_a_complete_run_directory(tmp_path):
     assert set(cp) == {"baseline", "dexa", "cgm", "retina", "liver", "anthro"}
     assert all(v is None or v >= 0 for m in ("dexa", "cgm", "retina", "liver", "anthro") for v in cp[m].values())
     assert (out / "cardioprime" / "compare" / "dexa" / "ratios.png").exists()
+    # the SE-Diff step trained a small generator and generated ECGs from two clinical texts
+    sd = metrics["sediff"]
+    assert sd["test_records"] > 0 and sd["einthoven_mv_real"] < 1e-5 and sd["mae_mv"] > 0
+    assert {"SBRAD", "1AVB"} <= set(sd["generated"]["brady_avb"]["query_codes"])
+    assert (out / "sediff" / "generated" / "afib" / "gen_1.hea").exists()
+

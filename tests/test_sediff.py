@@ -31,7 +31,7 @@ def _consistent_cycles(b: int = 3, n_phase: int = 64) -> tuple[torch.Tensor, tor
     """Cycles whose parents I and II follow the ODE and whose other frontal leads obey the identities."""
     eta = torch.zeros(b, 12, 25, dtype=torch.float64)
     h = torch.zeros(b, 12, n_phase, dtype=torch.float64)
-    for k, name in enumerate(LEADS_12):
+    for k in range(12):
         eta[:, k] = _eta(b)
     i, ii = (LEADS_12.index(n) for n in ("I", "II"))
     h[:, i] = simulate_cycle(eta[:, i], n_phase=n_phase)

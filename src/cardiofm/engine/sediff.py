@@ -3,7 +3,8 @@
 A run folder holds ``conditions.npz``/``conditions.csv`` (texts, retrieved reports, classes per store record),
 ``eta.npz`` and ``eta_fit.csv`` (McSharry parameters per class and lead, with their fit errors), ``vae/`` and
 ``diffusion/`` (Lightning checkpoints and logs of the two stages, ``done.json`` each), ``generated_test.npz``
-(one generated ECG per evaluated test record, from that record's condition), ``plots/`` and ``metrics.json``.
+(one generated ECG per evaluated test record, from that record's condition), ``plots/``, ``metrics.json`` and
+``report.html``.
 Rerunning the same config resumes: finished stages are kept, an interrupted one continues from ``last.ckpt``.
 ``generation.autoencoder`` points at another SE-Diff run whose trained VAE (same data and VAE settings) is
 reused, so ablations of the diffusion stage share one autoencoder.
@@ -242,4 +243,8 @@ def run_sediff(cfg: RunConfig) -> RunDir:
         from cardiofm.engine.sediff_eval import evaluate_test
 
         run.update_metrics("generation", evaluate_test(run, cfg, store, cond, rows["test"]))
+    from cardiofm.report.html import write_report
+
+    write_report(run.path / "report.html", f"SE-Diff run {run.path.name}", cfg.to_dict(), run.metrics(),
+                 sorted(run.plots.glob("*.png")))
     return run

@@ -18,7 +18,8 @@ One LightningModule, trained in two stages (``stage``):
    ``L = L_diff + w_euler L_Euler + w_inter L_inter + w_spec L_spec``.
 
 ``eta`` holds the McSharry parameters per (class, lead), pre-fitted by the engine to the classes' average
-cycles; a record uses its class's. Sampling uses DDIM on the exponential moving average of the U-Net.
+cycles; a record uses its class's. Sampling uses DDIM on the exponential moving average of the U-Net (decay
+``min(ema_decay, (1 + step) / (10 + step))``, so a short run does not sample from its initial weights).
 """
 
 from __future__ import annotations
@@ -216,7 +217,8 @@ class SEDiffModule(L.LightningModule):
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self.config.stage != "diffusion":
             return
-        d = self.config.ema_decay
+        step = int(self.global_step)
+        d = min(self.config.ema_decay, (1.0 + step) / (10.0 + step))  # warm-up: early averages forget the init
         with torch.no_grad():
             for pe, p in zip(self.ema.parameters(), self.unet.parameters(), strict=True):
                 pe.lerp_(p, 1.0 - d) if d > 0 else pe.copy_(p)
