@@ -51,15 +51,15 @@ def test_clef_recipe_pretrains_saves_an_encoder_and_probes_it(synth: dict[str, s
 
 def test_pretraining_resumes_after_interruption(synth: dict[str, str], tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch):
-    import cardiofm.engine.pretrain as pre
+    import cardiofm.engine.fit as fit  # pretraining fits through engine.fit.fit_resumable
 
     cfg = load_config(RECIPE, None, tiny(synth, tmp_path / "cut", "method.objective=simclr", "probe.tasks=[]"))
-    build = crash_at_epoch(monkeypatch, pre)
+    build = crash_at_epoch(monkeypatch, fit)
     with pytest.raises(RuntimeError, match="simulated crash"):
         pretrain(cfg)
     assert (tmp_path / "cut" / "pretrain" / "checkpoints" / "last.ckpt").exists()
     assert not (tmp_path / "cut" / "encoder").exists()
-    monkeypatch.setattr(pre, "build_trainer", build)
+    monkeypatch.setattr(fit, "build_trainer", build)
     info = pretrain(cfg).metrics()["pretraining"]
     assert info["resumed"] is True and info["epochs"] == 3 and "probe" not in pretrain(cfg).metrics()
 

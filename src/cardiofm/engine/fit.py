@@ -124,29 +124,36 @@ def _check_val(store: Store, task: str, val_rows: np.ndarray) -> None:
                           "and negative records, so val_macro_auroc cannot be computed; use more data or fewer folds")
 
 
+def fit_resumable(tc: TrainerConfig, module: L.LightningModule, data: L.LightningDataModule, fold_dir: Path,
+                  what: str = "training") -> dict[str, Any]:
+    """``trainer.fit`` into ``fold_dir``, resuming from its ``last.ckpt``; the summary of the fit.
+
+    The best score is read from the checkpoint, not the trainer: under ddp_spawn the fit ran in other processes.
+    """
+    trainer = build_trainer(tc, fold_dir)
+    last = fold_dir / "checkpoints" / "last.ckpt"
+    resumed = last.exists()
+    t0 = time.perf_counter()
+    trainer.fit(module, datamodule=data, ckpt_path=str(last) if resumed else None)
+    best = fold_dir / "checkpoints" / "best.ckpt"
+    if not best.exists():
+        raise ConfigError(f"{fold_dir}: {what} ended without a best checkpoint (was {tc.monitor} ever finite?)")
+    state = torch.load(last, map_location="cpu", weights_only=False)
+    ckpt_state = next((v for k, v in state.get("callbacks", {}).items()
+                       if "ModelCheckpoint" in k and repr(tc.monitor) in k), {})
+    score = ckpt_state.get("best_model_score")
+    return {"best_checkpoint": str(best), "best_score": None if score is None else float(score),
+            "epochs": int(state["epoch"]) + 1, "global_steps": int(state["global_step"]),
+            "train_seconds": round(time.perf_counter() - t0, 2), "resumed": resumed}
+
+
 def fit_fold(cfg: RunConfig, store: Store, rows: dict[str, np.ndarray], fold_dir: Path, seed: int) -> dict[str, Any]:
     """Train on ``rows["train"]``, early-stop on ``rows["val"]``; resumes from ``last.ckpt`` if present."""
     _check_val(store, cfg.data.task, rows["val"])
     L.seed_everything(seed, workers=True, verbose=False)
     module = create_method(cfg.method["name"], method_values(cfg, store))
-    trainer = build_trainer(cfg.trainer, fold_dir)
-    last = fold_dir / "checkpoints" / "last.ckpt"
-    resumed = last.exists()
-    t0 = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule(cfg, store, {k: rows[k] for k in ("train", "val")}),
-                ckpt_path=str(last) if resumed else None)
-    best = fold_dir / "checkpoints" / "best.ckpt"
-    if not best.exists():
-        raise ConfigError(f"{fold_dir}: training ended without a best checkpoint (was {cfg.trainer.monitor} "
-                          "ever finite?)")
-    # read from the checkpoint, not the trainer: under ddp_spawn the fit ran in other processes
-    state = torch.load(last, map_location="cpu", weights_only=False)
-    ckpt_state = next((v for k, v in state.get("callbacks", {}).items()
-                       if "ModelCheckpoint" in k and repr(cfg.trainer.monitor) in k), {})
-    score = ckpt_state.get("best_model_score")
-    return {"best_checkpoint": str(best), "best_score": None if score is None else float(score),
-            "epochs": int(state["epoch"]) + 1, "global_steps": int(state["global_step"]),
-            "train_seconds": round(time.perf_counter() - t0, 2), "resumed": resumed}
+    data = datamodule(cfg, store, {k: rows[k] for k in ("train", "val")})
+    return fit_resumable(cfg.trainer, module, data, fold_dir)
 
 
 def load_fold_module(fold_dir: Path, method: str | None = None) -> L.LightningModule:

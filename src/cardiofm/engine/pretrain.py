@@ -9,7 +9,6 @@ source) and ``metrics.json``. Rerunning the same config resumes from the last ch
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from cardiofm.config import DataConfig, RunConfig, build_section
 from cardiofm.data.store import Store
 from cardiofm.data.views import TwoViewDataModule, ViewSource
 from cardiofm.engine.data import augment_spec, prepare_store
-from cardiofm.engine.fit import build_trainer
+from cardiofm.engine.fit import fit_resumable
 from cardiofm.engine.rundir import RunDir, atomic_write_text
 from cardiofm.errors import ConfigError
 from cardiofm.methods.registry import create_method
@@ -150,26 +149,14 @@ def fit_pretraining(cfg: RunConfig, train: list[ViewSource], val: list[ViewSourc
     n_leads = 1 if cfg.pretrain.lead_sampling == "random" else len(d.leads or Store(train[0].store).leads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     module = create_method("contrastive", method_values(cfg, n_leads))
-    trainer = build_trainer(cfg.trainer, fold_dir)
-    last = fold_dir / "checkpoints" / "last.ckpt"
-    resumed = last.exists()
     n_train = sum(len(s.rows) for s in train)
     print(f"== pretraining {cfg.method.get('objective', 'clef')}: {n_train} train, "
           f"{sum(len(s.rows) for s in val)} val records, {n_leads} lead(s) per sample")
-    t0 = time.perf_counter()
-    trainer.fit(module, datamodule=dm, ckpt_path=str(last) if resumed else None)
-    best = fold_dir / "checkpoints" / "best.ckpt"
-    if not best.exists():
-        raise ConfigError(f"{fold_dir}: pretraining ended without a best checkpoint (was val_loss ever finite?)")
-    state = torch.load(best, map_location="cpu", weights_only=False)
+    info = fit_resumable(cfg.trainer, module, dm, fold_dir, "pretraining")
+    state = torch.load(info["best_checkpoint"], map_location="cpu", weights_only=False)
     module.load_state_dict(state["state_dict"])
     save_model(module.encoder, fold_dir.parent / "encoder")
-    last_state = torch.load(last, map_location="cpu", weights_only=False)
-    ckpt = next((v for k, v in last_state.get("callbacks", {}).items()
-                 if "ModelCheckpoint" in k and repr(cfg.trainer.monitor) in k), {})
-    score = ckpt.get("best_model_score")
-    return {"objective": module.config.objective, "best_val_loss": None if score is None else float(score),
-            "epochs": int(last_state["epoch"]) + 1, "global_steps": int(last_state["global_step"]),
-            "train_seconds": round(time.perf_counter() - t0, 2), "resumed": resumed, "train_records": n_train,
-            "encoder": str(fold_dir.parent / "encoder")}
+    return {"objective": module.config.objective, "best_val_loss": info["best_score"], "epochs": info["epochs"],
+            "global_steps": info["global_steps"], "train_seconds": info["train_seconds"], "resumed": info["resumed"],
+            "train_records": n_train, "encoder": str(fold_dir.parent / "encoder")}
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -118,25 +117,15 @@ def method_values(cfg: RunConfig, store: Store, cond: Conditions, stage: str) ->
 
 def _fit(module: L.LightningModule, cfg: RunConfig, data: ConditionedData, fold_dir: Path,
          stage: str) -> dict[str, Any]:
-    from cardiofm.engine.fit import build_trainer
+    from cardiofm.engine.fit import fit_resumable
 
     tc = cfg.trainer if stage == "diffusion" else dataclasses.replace(
         cfg.trainer, max_epochs=cfg.generation.vae_epochs, patience=cfg.generation.vae_patience)
-    tc = dataclasses.replace(tc, monitor="val_loss", mode="min")
-    trainer = build_trainer(tc, fold_dir)
-    last = fold_dir / "checkpoints" / "last.ckpt"
-    resumed = last.exists()
-    t0 = time.perf_counter()
-    trainer.fit(module, datamodule=data, ckpt_path=str(last) if resumed else None)
-    best = fold_dir / "checkpoints" / "best.ckpt"
-    if not best.exists():
-        raise ConfigError(f"{fold_dir}: the {stage} stage ended without a best checkpoint (was val_loss finite?)")
-    state = torch.load(last, map_location="cpu", weights_only=False)
-    ckpt = next((v for k, v in state.get("callbacks", {}).items() if "ModelCheckpoint" in k and "val_loss" in k), {})
-    score = ckpt.get("best_model_score")
-    return {"stage": stage, "best_val_loss": None if score is None else float(score), "epochs": int(state["epoch"]) + 1,
-            "global_steps": int(state["global_step"]), "train_seconds": round(time.perf_counter() - t0, 2),
-            "resumed": resumed, "train_records": len(data.train), "val_records": len(data.val)}
+    info = fit_resumable(dataclasses.replace(tc, monitor="val_loss", mode="min"), module, data, fold_dir,
+                         f"the {stage} stage")
+    return {"stage": stage, "best_val_loss": info["best_score"], "epochs": info["epochs"],
+            "global_steps": info["global_steps"], "train_seconds": info["train_seconds"], "resumed": info["resumed"],
+            "train_records": len(data.train), "val_records": len(data.val)}
 
 
 def load_stage(fold_dir: Path) -> Any:
