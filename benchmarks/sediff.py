@@ -54,6 +54,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--n-synthetic", type=int, default=1000)
     p.add_argument("--epochs", type=int, default=40, help="diffusion epochs")
     p.add_argument("--vae-epochs", type=int, default=20)
+    p.add_argument("--ptbxl-epochs", type=int, default=None, help="diffusion epochs on PTB-XL (default --epochs)")
+    p.add_argument("--ptbxl-vae-epochs", type=int, default=None, help="VAE epochs on PTB-XL (default --vae-epochs)")
     p.add_argument("--classifier-epochs", type=int, default=12)
     p.add_argument("--bootstrap", type=int, default=1000)
     p.add_argument("--threads", type=int, default=2)
@@ -70,12 +72,20 @@ def data_overrides(args: argparse.Namespace, dataset: str) -> list[str]:
     return [f"data.root={args.ptbxl_root}", f"data.store={w / 'stores' / 'ptbxl'}"]
 
 
+def epochs_of(args: argparse.Namespace, dataset: str) -> tuple[int, int]:
+    """(diffusion, VAE) epochs of ``dataset``."""
+    if dataset == "ptbxl":
+        return args.ptbxl_epochs or args.epochs, args.ptbxl_vae_epochs or args.vae_epochs
+    return args.epochs, args.vae_epochs
+
+
 def train_variant(args: argparse.Namespace, dataset: str, name: str, extra: list[str]) -> dict[str, Any]:
     from cardiofm.engine.pretrain import pretrain
 
     w = Path(args.work)
     reuse = [] if name == "sediff" else [f"generation.autoencoder={w / 'runs' / f'{dataset}_sediff'}"]
-    settings = [f"trainer.max_epochs={args.epochs}", f"generation.vae_epochs={args.vae_epochs}",
+    epochs, vae_epochs = epochs_of(args, dataset)
+    settings = [f"trainer.max_epochs={epochs}", f"generation.vae_epochs={vae_epochs}",
                 f"trainer.threads={args.threads}", "trainer.progress=false", "generation.eval_records=0",
                 "data.build_workers=2"]
     cfg = load_config("sediff", dataset, [f"out={w / 'runs' / f'{dataset}_{name}'}", *data_overrides(args, dataset),

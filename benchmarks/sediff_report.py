@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ptbxl_report import hardware, write_section
+from sediff import epochs_of
 
 SECTION = "## SE-Diff: text-conditioned 12-lead generation with a simulator prior (issue 8)"
 
@@ -83,9 +84,10 @@ def _augmentation(ev: dict[str, Any]) -> list[str]:
 
 def markdown(args: argparse.Namespace, results: dict[str, Any]) -> str:
     cmd = "python benchmarks/sediff.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    epochs = ", ".join(f"{d} {e[0]} / {e[1]}" for d, e in ((d, epochs_of(args, d)) for d in results))
     md = [SECTION, "", f"`{cmd}` ({hardware()}).", "",
-          f"Diffusion {args.epochs} epochs, VAE {args.vae_epochs} epochs (early stopping on the validation loss); "
-          "one generated ECG per test record from that record's own text, age/sex and retrieved report; DDIM 50 "
+          f"Epochs (diffusion / VAE, at most; early stopping on the validation loss): {epochs}. One generated ECG "
+          "per test record from that record's own text, age/sex and retrieved report; DDIM 50 "
           "steps, guidance 2, seed 0. CIs are 95 % bootstrap intervals over test records. Fréchet distance: "
           "embeddings of a Net1D classifier trained on the real training records (its own reference: real "
           "training vs real test records). Recall@k: SuPreME (Net1D + CFN) scores of each class description "
