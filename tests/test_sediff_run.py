@@ -99,6 +99,8 @@ def test_generate_rejects_bad_input(trained: Path, tmp_path: Path):
         generate(trained, "atrial fibrillation", tmp_path / "a", age=-3)
     with pytest.raises(ConfigError, match="clinical text"):
         generate(trained, "  ", tmp_path / "a")
+    with pytest.raises(ConfigError):
+        generate(tmp_path / "no_run", "atrial fibrillation", tmp_path / "a")
     assert not (tmp_path / "a").exists()
 
 
