@@ -131,16 +131,13 @@ def mean_ci(values: Any, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
 
 
 def _embeddings(x: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise MetricError(f"{name}: embeddings must be numbers ({exc})") from None
-    if arr.ndim != 2:
-        raise MetricError(f"{name}: expected embeddings (n, d), got shape {arr.shape}")
+    """Numeric, 2-D, finite embeddings (:func:`~cardiofm.evaluate.correlation.check_embeddings`), at least two
+    rows to fit a covariance."""
+    from cardiofm.evaluate.correlation import check_embeddings
+
+    arr = check_embeddings(x, name)
     if arr.shape[0] < 2:
         raise MetricError(f"{name}: need at least 2 embeddings to fit a covariance, got {arr.shape[0]}")
-    if not np.isfinite(arr).all():
-        raise MetricError(f"{name}: embeddings hold NaN/inf")
     return arr
 
 
