@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cardiofm.paths import check_output_dir
+
 DEMO_AUGMENT: list[dict[str, Any]] = [
     {"name": "scale"}, {"name": "shift"}, {"name": "gaussian_noise", "sigma": 0.05},
     {"name": "mask", "p": 0.5}, {"name": "nstdb_noise", "kind": "ma", "snr_db": 12.0, "p": 0.5},
@@ -285,6 +287,7 @@ def run_demo(out: str | Path = "runs/demo", workers: int = 1, n_synthetic: int =
     """Run every registered step; returns the metrics written to ``out/metrics.json``."""
     from cardiofm.report.html import write_report
 
+    check_output_dir(out)
     ctx = DemoContext(Path(out), workers=workers, n_synthetic=n_synthetic, seed=seed)
     ctx.out.mkdir(parents=True, exist_ok=True)
     timings = {}

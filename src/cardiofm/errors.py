@@ -24,6 +24,15 @@ class SamplingRateError(RecordError):
     """A recording has a sampling rate the caller did not allow."""
 
 
+class FileFormatError(CardiofmError):
+    """A file cardiofm wrote (run folder, store, model) is corrupt, truncated or holds more than data."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
 class SourceError(CardiofmError):
     """A data source (PTB-XL, CinC, MIMIC, own folder) is missing or laid out wrongly."""
 
@@ -46,3 +55,8 @@ class ConfigError(CardiofmError):
 
 class MetricError(ConfigError):
     """Evaluation inputs cannot be scored as asked (NaN scores, non-binary labels, a class with one label value)."""
+
+
+class OutputError(CardiofmError):
+    """An output path (``--out``, a run folder) cannot be written: a file where a folder is needed, a folder
+    where a file is needed, or no permission to write there."""

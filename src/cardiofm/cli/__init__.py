@@ -27,17 +27,38 @@ def demo(out: str = typer.Option("runs/demo", help="Run directory for the demo's
          n: int = typer.Option(200, "--n", help="Synthetic records to generate."),
          seed: int = typer.Option(0, help="Random seed.")) -> None:
     """Run the end-to-end demo on generated data and the PTB-XL sample shipped with cardiofm."""
+    from cardiofm.paths import check_output_dir
+
+    check_output_dir(out)
     from cardiofm.demo import run_demo
 
     run_demo(out, workers=workers, n_synthetic=n, seed=seed)
 
 
+def os_error_line(exc: OSError) -> str:
+    """``<strerror>: <filename>`` (and ``-> <filename2>`` for a rename) of an ``OSError``, on one line."""
+    line = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is not None:
+        line += f": {exc.filename}"
+    if exc.filename2 is not None:
+        line += f" -> {exc.filename2}"
+    return " ".join(line.split())
+
+
 def main() -> None:
-    """Entry point: user errors print one clear line and exit with status 2, never a traceback."""
+    """Entry point: user errors print one clear line and exit with status 2, never a traceback.
+
+    An ``OSError`` that escapes a command (disk full, permission lost mid-run, a file removed under it) is
+    a problem of the machine, not of cardiofm's code: it gets one line too. Other exceptions are bugs and
+    keep their traceback.
+    """
     try:
         app()
     except CardiofmError as exc:
         typer.secho(f"cardiofm: error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except OSError as exc:
+        typer.secho(f"cardiofm: error: {os_error_line(exc)}", fg=typer.colors.RED, err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         typer.secho("cardiofm: interrupted", err=True)

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import typer
 
+from cardiofm.paths import check_output_dir, check_output_file
+
+RUN_FOLDER = "run folder (--out)"
 SET_HELP = "Override one config value, KEY=VALUE with a dotted key (e.g. trainer.max_epochs=3); repeatable."
 
 
@@ -16,12 +19,14 @@ def train(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/any
           evaluate: bool = typer.Option(True, help="Evaluate and write report.html once trained.")) -> None:
     """Train a recipe (all cross-validation folds); rerun the same command to resume."""
     from cardiofm.config import load_config
-    from cardiofm.engine.cv import train as run_train
 
     overrides = list(set_ or [])
     if out:
         overrides.append(f"out={out}")
     cfg = load_config(recipe, variant, overrides)
+    check_output_dir(cfg.run_dir, RUN_FOLDER)
+    from cardiofm.engine.cv import train as run_train
+
     run = run_train(cfg)
     typer.echo(f"trained: {run.path}")
     if evaluate:
@@ -37,18 +42,22 @@ def pretrain(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/
              out: str = typer.Option(None, help="Run folder (default runs/<name>-<variant>).")) -> None:
     """Self-supervised pretraining (CLEF, SimCLR, BYOL, MoCo, CardioPRIME, SE-Diff) and its analysis; reruns resume."""
     from cardiofm.config import load_config
-    from cardiofm.engine.pretrain import pretrain as run_pretrain
 
     overrides = list(set_ or [])
     if out:
         overrides.append(f"out={out}")
-    run = run_pretrain(load_config(recipe, variant, overrides))
+    cfg = load_config(recipe, variant, overrides)
+    check_output_dir(cfg.run_dir, RUN_FOLDER)
+    from cardiofm.engine.pretrain import pretrain as run_pretrain
+
+    run = run_pretrain(cfg)
     encoder = run.path / "encoder"
     typer.echo(f"pretrained: {encoder if encoder.exists() else run.path}")
 
 
 def evaluate(run_dir: Path = typer.Argument(..., help="A run folder written by `cardiofm train`.")) -> None:
     """Run the clinical evaluation of a trained run: metrics.json, plots/ and report.html."""
+    check_output_dir(run_dir, "run folder")  # evaluation writes metrics.json, plots/ and report.html into it
     from cardiofm.engine.evaluation import evaluate_run
 
     metrics = evaluate_run(run_dir)
@@ -62,6 +71,7 @@ def predict(run_dir: Path = typer.Argument(..., help="A trained run folder."),
             out: Path = typer.Option(..., help="CSV file for the predictions (one row per record)."),
             opt: list[str] = typer.Option(None, "--opt", help="Source option KEY=VALUE, repeatable.")) -> None:
     """Fold-ensemble inference on external data, preprocessed exactly as the run's training data."""
+    check_output_file(out)
     from cardiofm.cli.data import parse_options
     from cardiofm.engine.inference import predict_external
 
@@ -76,6 +86,7 @@ def zeroshot(run_dir: Path = typer.Argument(..., help="A run folder trained with
              out: Path = typer.Option(..., help="CSV file for the probabilities (one row per record)."),
              opt: list[str] = typer.Option(None, "--opt", help="Source option KEY=VALUE, repeatable.")) -> None:
     """Zero-shot classification: score labels never trained on, from their descriptions alone."""
+    check_output_file(out)
     from cardiofm.cli.data import parse_options
     from cardiofm.engine.zeroshot import zero_shot
 
@@ -93,6 +104,7 @@ def generate(text: str = typer.Argument(..., help="Clinical text, e.g. \"sinus b
              guidance: float = typer.Option(None, help="Classifier-free guidance scale (default: the run's)."),
              steps: int = typer.Option(None, help="DDIM steps (default: the run's).")) -> None:
     """Generate 12-lead ECGs from clinical text with an SE-Diff run (WFDB + clinical-layout plots)."""
+    check_output_dir(out)
     from cardiofm.engine.generate import generate as run_generate
 
     info = run_generate(run, text, out, n=n, age=age, sex=sex, seed=seed, guidance=guidance, steps=steps)

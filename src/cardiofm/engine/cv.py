@@ -23,6 +23,7 @@ from cardiofm.engine.data import dev_and_test_rows, prepare_store
 from cardiofm.engine.fit import DONE, fit_fold, load_fold_module, predict_rows
 from cardiofm.engine.rundir import RunDir, atomic_write_text
 from cardiofm.errors import ConfigError
+from cardiofm.fileio import load_arrays, read_json
 
 PREDICTIONS = "predictions.npz"
 
@@ -83,7 +84,7 @@ def train(cfg: RunConfig) -> RunDir:
             _save_encoder(module, fold_dir)
             info["method"] = cfg.method["name"]
             atomic_write_text(done, json.dumps(info, indent=1))
-        summary[f"fold{k}"] = json.loads(done.read_text())
+        summary[f"fold{k}"] = read_json(done, "fold summary")
     write_predictions(run, store, cfg, dev, folds, test)
     run.update_metrics("training", summary)
     return run
@@ -103,7 +104,8 @@ def write_predictions(run: RunDir, store: Store, cfg: RunConfig, dev: np.ndarray
     fold ensemble's mean on the test rows, with labels and ids (everything evaluation needs)."""
     rows_oof, p_oof, fold_oof, p_tests = [], [], [], []
     for k in _fold_ids(cfg):
-        f = np.load(run.path / f"fold{k}" / PREDICTIONS)
+        f = load_arrays(run.path / f"fold{k}" / PREDICTIONS, "fold predictions file",
+                        ("val_rows", "p_val", "test_rows", "p_test"))
         rows_oof.append(f["val_rows"])
         p_oof.append(f["p_val"])
         fold_oof.append(np.full(len(f["val_rows"]), k))

@@ -24,7 +24,9 @@ import pandas as pd
 from cardiofm.data.store import Store
 from cardiofm.engine.cv import PREDICTIONS
 from cardiofm.engine.rundir import RunDir
-from cardiofm.errors import ConfigError
+from cardiofm.errors import ConfigError, FileFormatError
+from cardiofm.fileio import load_arrays
+from cardiofm.paths import check_output_dir
 
 EVAL_KEYS = ("thresholds", "trend", "survival", "subgroups", "normal_ecg", "beats", "attribution", "n_boot",
              "sets", "default_threshold")
@@ -57,7 +59,7 @@ class Figures:
 
 
 def _sets(run: RunDir, store: Store, wanted: list[str], normal: dict[str, Any] | None) -> list[PredictionSet]:
-    f = np.load(run.path / PREDICTIONS)
+    f = load_arrays(run.path / PREDICTIONS, "predictions file")
     idx = store.cohort.index
     out = []
     spec = {"internal": ("oof", "Internal validation (out-of-fold predictions)"),
@@ -66,6 +68,9 @@ def _sets(run: RunDir, store: Store, wanted: list[str], normal: dict[str, Any] |
         if name not in spec:
             raise ConfigError(f"evaluate.sets: unknown set {name!r}; use internal and/or test")
         key, title = spec[name]
+        missing = [f"{key}_{k}" for k in ("rows", "y", "p", "patient_id") if f"{key}_{k}" not in f]
+        if missing:
+            raise FileFormatError(run.path / PREDICTIONS, f"not a valid predictions file: {', '.join(missing)} missing")
         rows = f[f"{key}_rows"]
         if len(rows) == 0:
             continue
@@ -235,6 +240,7 @@ def evaluate_run(run_dir: str | Path) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     run = RunDir.open(run_dir)
+    check_output_dir(run.path, "run folder")  # metrics.json, plots/ and report.html are written into it
     if not (run.path / PREDICTIONS).exists():
         raise ConfigError(f"{run.path}: no {PREDICTIONS}; train the run first (`cardiofm train`)")
     cfg = run.config()

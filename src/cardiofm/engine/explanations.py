@@ -62,10 +62,11 @@ def _attributions(run: RunDir, cfg: RunConfig, store: Store, ps: Any, codes: lis
     """Integrated gradients of the fold model that predicted it, on the highest-risk true positive per task."""
     from cardiofm.engine.fit import load_fold_module
     from cardiofm.explain.attribution import integrated_gradients, lead_importance
+    from cardiofm.fileio import load_arrays
     from cardiofm.report.explainplots import plot_attribution
     from cardiofm.report.plots import plot_ecg
 
-    f = np.load(run.path / "predictions.npz")
+    f = load_arrays(run.path / "predictions.npz", "predictions file", ("oof_rows", "oof_fold"))
     fold_of = dict(zip(f["oof_rows"].tolist(), f["oof_fold"].tolist(), strict=True))
     steps = int((cfg.evaluate.get("attribution") or {}).get("steps", 32))
     out: dict[str, Any] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +18,8 @@ from cardiofm.data.record import normalise_lead_name
 from cardiofm.data.store import Store
 from cardiofm.data.torch import AugmentationSchedule, StoreDataModule
 from cardiofm.engine.data import augment_spec
-from cardiofm.errors import ConfigError
+from cardiofm.errors import CardiofmError, ConfigError, FileFormatError
+from cardiofm.fileio import load_checkpoint, read_json, read_table
 from cardiofm.methods.registry import create_method, get_method
 
 DONE = "done.json"
@@ -124,6 +124,14 @@ def _check_val(store: Store, task: str, val_rows: np.ndarray) -> None:
                           "and negative records, so val_macro_auroc cannot be computed; use more data or fewer folds")
 
 
+def resume_fit(trainer: L.Trainer, module: L.LightningModule, data: L.LightningDataModule, last: Path) -> None:
+    """``trainer.fit``, continuing from ``last`` when it exists. The checkpoint is checked first and loaded
+    with ``weights_only=True``: a checkpoint that holds code is refused, never run."""
+    if last.exists():
+        load_checkpoint(last)  # a clear one-line refusal before Lightning's own load
+    trainer.fit(module, datamodule=data, ckpt_path=str(last) if last.exists() else None, weights_only=True)
+
+
 def fit_resumable(tc: TrainerConfig, module: L.LightningModule, data: L.LightningDataModule, fold_dir: Path,
                   what: str = "training") -> dict[str, Any]:
     """``trainer.fit`` into ``fold_dir``, resuming from its ``last.ckpt``; the summary of the fit.
@@ -134,11 +142,11 @@ def fit_resumable(tc: TrainerConfig, module: L.LightningModule, data: L.Lightnin
     last = fold_dir / "checkpoints" / "last.ckpt"
     resumed = last.exists()
     t0 = time.perf_counter()
-    trainer.fit(module, datamodule=data, ckpt_path=str(last) if resumed else None)
+    resume_fit(trainer, module, data, last)
     best = fold_dir / "checkpoints" / "best.ckpt"
     if not best.exists():
         raise ConfigError(f"{fold_dir}: {what} ended without a best checkpoint (was {tc.monitor} ever finite?)")
-    state = torch.load(last, map_location="cpu", weights_only=False)
+    state = load_checkpoint(last)
     ckpt_state = next((v for k, v in state.get("callbacks", {}).items()
                        if "ModelCheckpoint" in k and repr(tc.monitor) in k), {})
     score = ckpt_state.get("best_model_score")
@@ -165,12 +173,24 @@ def load_fold_module(fold_dir: Path, method: str | None = None) -> L.LightningMo
     ckpt = fold_dir / "checkpoints" / "best.ckpt"
     if not ckpt.exists():
         raise ConfigError(f"{ckpt}: missing; has this fold been trained?")
-    state = torch.load(ckpt, map_location="cpu", weights_only=False)
-    name = method or (json.loads((fold_dir / DONE).read_text())["method"] if (fold_dir / DONE).exists()
-                      else "supervised")
-    entry = get_method(name)
-    module = entry.module(state["hyper_parameters"]["config"])
-    module.load_state_dict(state["state_dict"])
+    name = method or (read_json(fold_dir / DONE, "fold summary").get("method", "supervised")
+                      if (fold_dir / DONE).exists() else "supervised")
+    return module_from_checkpoint(get_method(name).module, ckpt)
+
+
+def module_from_checkpoint(module_cls: Any, ckpt: Path) -> Any:
+    """Re-create a LightningModule from its config (``hyper_parameters.config``) and load its weights, in eval
+    mode; the checkpoint is read with ``weights_only=True``, and a mismatch is a one-line error naming it."""
+    state = load_checkpoint(ckpt)
+    config = (state.get("hyper_parameters") or {}).get("config")
+    if not isinstance(config, dict):
+        raise FileFormatError(ckpt, "checkpoint carries no model config (hyper_parameters.config)")
+    try:
+        module = module_cls(config)
+        module.load_state_dict(state["state_dict"])
+    except (TypeError, ValueError, KeyError, RuntimeError, CardiofmError) as exc:
+        reason = " ".join(str(exc).split())[:300]
+        raise FileFormatError(ckpt, f"checkpoint does not match its model ({reason})") from None
     return module.eval()
 
 
@@ -178,7 +198,7 @@ def training_log(fold_dir: Path) -> Any:
     """The fold's logged metrics over all attempts (a resumed fit continues the table), one row per step."""
     import pandas as pd
 
-    parts = [pd.read_csv(f) for f in sorted((fold_dir / "logs").glob("attempt*/metrics.csv"))]
+    parts = [read_table(f, "training log") for f in sorted((fold_dir / "logs").glob("attempt*/metrics.csv"))]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 

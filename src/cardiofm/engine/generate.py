@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from cardiofm.errors import ConfigError
+from cardiofm.paths import check_output_dir
 
 _ICD = re.compile(r"\b[A-TV-Z][0-9]{2}(?:\.[0-9A-Z]{1,4})?\b")
 SEXES = {"F": 0.0, "M": 1.0, "FEMALE": 0.0, "MALE": 1.0}
@@ -69,6 +70,7 @@ def generate(run_dir: str | Path, text: str, out: str | Path, *, n: int = 4, age
     if age is not None and not 0 <= float(age) <= 120:
         raise ConfigError(f"generate: --age must lie in [0, 120] years, got {age}")
     male = _sex(sex)
+    check_output_dir(out)
     run = RunDir.open(run_dir)
     if not (run.path / STAGE_DIRS["diffusion"] / "done.json").exists():
         raise ConfigError(f"{run.path}: not a finished SE-Diff run (no diffusion stage); train it with "

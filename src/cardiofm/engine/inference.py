@@ -13,6 +13,7 @@ from cardiofm.data.store import Store, build_store
 from cardiofm.engine.cv import ensemble
 from cardiofm.engine.rundir import RunDir
 from cardiofm.errors import ConfigError
+from cardiofm.paths import check_output_dir, check_output_file
 
 
 def external_store(run: RunDir, source: str, root: str | Path, options: dict[str, Any] | None = None, *,
@@ -31,6 +32,13 @@ def external_store(run: RunDir, source: str, root: str | Path, options: dict[str
     if cfg.data.leads is None and tuple(store.leads) != tuple(train_store.leads):
         raise ConfigError(f"{root}: leads {store.leads} differ from the run's {train_store.leads}")
     return store, train_store
+
+
+def check_writable_outputs(run: RunDir, out: str | Path) -> None:
+    """Before any work: ``out`` can be written as a file, and ``<run>/external/`` (the cache of the new
+    data's store) as a folder."""
+    check_output_file(out)
+    check_output_dir(run.path / "external", "run folder cache")
 
 
 def write_table(store: Store, columns: dict[str, np.ndarray], out: str | Path) -> pd.DataFrame:
@@ -54,6 +62,7 @@ def predict_external(run_dir: str | Path, source: str, root: str | Path, out: st
     from cardiofm.engine.fit import predict_rows
 
     run = RunDir.open(run_dir)
+    check_writable_outputs(run, out)
     cfg = run.config()
     store, train_store = external_store(run, source, root, options, workers=workers)
     p = predict_rows(ensemble(run.path), store, np.arange(len(store)), leads=cfg.data.leads)

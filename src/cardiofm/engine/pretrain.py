@@ -24,6 +24,7 @@ from cardiofm.engine.data import augment_spec, prepare_store
 from cardiofm.engine.fit import fit_resumable
 from cardiofm.engine.rundir import RunDir, atomic_write_text
 from cardiofm.errors import ConfigError
+from cardiofm.fileio import load_checkpoint, read_json
 from cardiofm.methods.registry import create_method
 from cardiofm.registry import Registry
 
@@ -131,7 +132,7 @@ def pretrain_contrastive(cfg: RunConfig) -> RunDir:
     if not (fold_dir / DONE).exists():
         info = fit_pretraining(cfg, train, val, fold_dir)
         atomic_write_text(fold_dir / DONE, json.dumps(info, indent=1))
-    run.update_metrics("pretraining", json.loads((fold_dir / DONE).read_text()))
+    run.update_metrics("pretraining", read_json(fold_dir / DONE, "pretraining summary"))
     if cfg.probe.tasks or cfg.probe.regression:
         from cardiofm.engine.probe import probe_run
 
@@ -153,8 +154,7 @@ def fit_pretraining(cfg: RunConfig, train: list[ViewSource], val: list[ViewSourc
     print(f"== pretraining {cfg.method.get('objective', 'clef')}: {n_train} train, "
           f"{sum(len(s.rows) for s in val)} val records, {n_leads} lead(s) per sample")
     info = fit_resumable(cfg.trainer, module, dm, fold_dir, "pretraining")
-    state = torch.load(info["best_checkpoint"], map_location="cpu", weights_only=False)
-    module.load_state_dict(state["state_dict"])
+    module.load_state_dict(load_checkpoint(info["best_checkpoint"])["state_dict"])
     save_model(module.encoder, fold_dir.parent / "encoder")
     return {"objective": module.config.objective, "best_val_loss": info["best_score"], "epochs": info["epochs"],
             "global_steps": info["global_steps"], "train_seconds": info["train_seconds"], "resumed": info["resumed"],

@@ -17,6 +17,8 @@ import yaml
 
 from cardiofm.config import RunConfig
 from cardiofm.errors import ConfigError
+from cardiofm.fileio import read_json, read_yaml
+from cardiofm.paths import check_output_dir
 
 CONFIG = "config.yaml"
 METRICS = "metrics.json"
@@ -49,10 +51,10 @@ class RunDir:
     def create(cls, cfg: RunConfig, path: str | Path | None = None) -> RunDir:
         """Make (or reopen, for the same config) the run folder of ``cfg``."""
         run = cls(path or cfg.run_dir)
-        p = run.path
+        p = check_output_dir(run.path, "run folder (--out)")
         new = cfg.to_dict()
         if (p / CONFIG).exists():
-            old = yaml.safe_load((p / CONFIG).read_text()) or {}
+            old = read_yaml(p / CONFIG, "run config")
             if _comparable(old) != _comparable(new):
                 diff = sorted(_diff(_comparable(old), _comparable(new)))
                 raise ConfigError(f"{p} holds a run with another config (differs in {', '.join(diff[:6])}); "
@@ -75,7 +77,7 @@ class RunDir:
     def config(self) -> RunConfig:
         from cardiofm.config import config_from_dict
 
-        return config_from_dict(yaml.safe_load((self.path / CONFIG).read_text()))
+        return config_from_dict(read_yaml(self.path / CONFIG, "run config"))
 
     def fold_dir(self, fold: int) -> Path:
         d = self.path / f"fold{fold}"
@@ -90,7 +92,7 @@ class RunDir:
 
     def metrics(self) -> dict[str, Any]:
         f = self.path / METRICS
-        return json.loads(f.read_text()) if f.exists() else {}
+        return read_json(f, "run metrics file") if f.exists() else {}
 
     def update_metrics(self, section: str, values: Any) -> dict[str, Any]:
         """Set ``metrics.json[section] = values`` (other sections kept)."""

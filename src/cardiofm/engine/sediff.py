@@ -42,7 +42,8 @@ from cardiofm.engine.sediff_data import (
     retrieve,
     summaries,
 )
-from cardiofm.errors import ConfigError
+from cardiofm.errors import ConfigError, FileFormatError
+from cardiofm.fileio import load_arrays, read_json, read_table
 
 DONE = "done.json"
 STAGE_DIRS = {"vae": "vae", "diffusion": "diffusion"}
@@ -130,15 +131,13 @@ def _fit(module: L.LightningModule, cfg: RunConfig, data: ConditionedData, fold_
 
 def load_stage(fold_dir: Path) -> Any:
     """The best module of a stage folder, in eval mode."""
+    from cardiofm.engine.fit import module_from_checkpoint
     from cardiofm.methods.sediff import SEDiffModule
 
     ckpt = fold_dir / "checkpoints" / "best.ckpt"
     if not ckpt.exists():
         raise ConfigError(f"{ckpt}: missing; has this SE-Diff stage been trained?")
-    state = torch.load(ckpt, map_location="cpu", weights_only=False)
-    module = SEDiffModule(state["hyper_parameters"]["config"])
-    module.load_state_dict(state["state_dict"])
-    return module.eval()
+    return module_from_checkpoint(SEDiffModule, ckpt)
 
 
 @torch.inference_mode()
@@ -216,16 +215,17 @@ def run_sediff(cfg: RunConfig) -> RunDir:
         errors.insert(1, "class_name", [cond.classes[c] for c in errors["class"]])
         errors.to_csv(run.path / "eta_fit.csv", index=False)
         np.savez(run.path / "eta.npz", eta=eta, classes=np.asarray(cond.classes))
-    with np.load(run.path / "eta.npz") as z:
-        eta = z["eta"]
+    eta = load_arrays(run.path / "eta.npz", "simulator parameter file").get("eta")
+    if eta is None or eta.dtype.kind != "f":
+        raise FileFormatError(run.path / "eta.npz", "holds no float array 'eta'; delete it to refit")
     x = store.batch(np.arange(len(store)))
     sets = {k: ConditionedECGs(x[rows[k]], cycles, ok, cond, rows[k]) for k in ("train", "val")}
     data = ConditionedData(sets["train"], sets["val"], cfg.data.batch_size, cfg.seed)
     vae_dir = _vae_stage(cfg, run, store, cond, data)
-    run.update_metrics("vae", json.loads((vae_dir / DONE).read_text()))
+    run.update_metrics("vae", read_json(vae_dir / DONE, "stage summary"))
     diff_dir = _diffusion_stage(cfg, run, store, cond, data, vae_dir, eta)
-    run.update_metrics("diffusion", json.loads((diff_dir / DONE).read_text()))
-    fit = pd.read_csv(run.path / "eta_fit.csv")
+    run.update_metrics("diffusion", read_json(diff_dir / DONE, "stage summary"))
+    fit = read_table(run.path / "eta_fit.csv", "simulator fit table")
     run.update_metrics("eta_fit", {"classes": cond.classes,
                                    "median_relative_rmse": float(fit["relative_rmse"].median())})
     if cfg.generation.eval_records > 0 and len(rows["test"]):

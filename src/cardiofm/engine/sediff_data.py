@@ -170,6 +170,8 @@ class Conditions:
 
     @classmethod
     def load(cls, folder: Path) -> Conditions:
-        with np.load(folder / "conditions.npz") as z:
-            return cls(z["text"], z["retrieved"], z["meta"], z["cls"], [str(c) for c in z["classes"]],
-                       pd.read_csv(folder / "conditions.csv", dtype=str, keep_default_na=False))
+        from cardiofm.fileio import load_arrays, read_table
+
+        z = load_arrays(folder / "conditions.npz", "conditioning file", ("text", "retrieved", "meta", "cls", "classes"))
+        return cls(z["text"], z["retrieved"], z["meta"], z["cls"], [str(c) for c in z["classes"]],
+                   read_table(folder / "conditions.csv", "conditioning table", dtype=str, keep_default_na=False))

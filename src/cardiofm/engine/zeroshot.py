@@ -19,7 +19,7 @@ import torch
 
 from cardiofm.data.record import normalise_lead_name
 from cardiofm.engine.cv import ensemble
-from cardiofm.engine.inference import external_store, write_table
+from cardiofm.engine.inference import check_writable_outputs, external_store, write_table
 from cardiofm.engine.rundir import RunDir
 from cardiofm.errors import ConfigError
 
@@ -58,6 +58,7 @@ def zero_shot(run_dir: str | Path, labels: Sequence[str], source: str, root: str
     if not labels:
         raise ConfigError("zero-shot needs at least one --label (a lexicon code such as AFIB, or a description)")
     run = RunDir.open(run_dir)
+    check_writable_outputs(run, out)
     models = ensemble(run.path)
     if not all(hasattr(m, "zero_shot") for m in models):
         raise ConfigError(f"{run.path} was not trained with a text-query method (method.name: supreme); "

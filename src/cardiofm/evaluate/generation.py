@@ -43,10 +43,8 @@ Signals are arrays ``(N, leads, samples)`` in mV; lead names are given explicitl
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -319,8 +317,9 @@ def interval_features(signals: Any, fs: float, leads: Sequence[str] = LEADS_12, 
     if workers == 1 or len(jobs) == 1:
         rows = [_interval_row(j) for j in jobs]
     else:
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
+        from cardiofm.pool import worker_pool
+
+        with worker_pool(min(workers, len(jobs))) as pool:
             rows = list(pool.map(_interval_row, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
     return pd.DataFrame(rows, columns=list(INTERVAL_COLUMNS))
 

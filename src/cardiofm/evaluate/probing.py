@@ -319,7 +319,9 @@ def _claim(out_dir: Path, settings: dict[str, Any]) -> bool:
     path = out_dir / RUN_FILE
     trained = any((out_dir / "checkpoints" / f).is_file() for f in ("best.ckpt", "last.ckpt"))
     if path.is_file() and trained:
-        old = json.loads(path.read_text())
+        from cardiofm.fileio import read_json
+
+        old = read_json(path, "fine-tuning settings file")
         if old.get("settings") != settings:
             raise ConfigError(f"{out_dir}: holds a fine-tuning run with other settings ({path}); "
                               "choose another out_dir or delete it")
@@ -365,7 +367,7 @@ def finetune(encoder_dir: str | Path | None, store: Store, rows: dict[str, np.nd
 
     from cardiofm.config import TrainerConfig
     from cardiofm.data.torch import StoreDataModule
-    from cardiofm.engine.fit import _check_val, build_trainer, load_fold_module, predict_rows
+    from cardiofm.engine.fit import _check_val, build_trainer, load_fold_module, predict_rows, resume_fit
     from cardiofm.methods.supervised import SupervisedConfig, SupervisedModule
 
     missing = [k for k in ("train", "val", "test") if k not in rows]
@@ -394,7 +396,7 @@ def finetune(encoder_dir: str | Path | None, store: Store, rows: dict[str, np.nd
         tc = TrainerConfig(max_epochs=max_epochs, patience=patience, monitor="val_macro_auroc", progress=progress,
                            max_time_s=max_time_s, deterministic=True)
         last = out_dir / "checkpoints" / "last.ckpt"
-        build_trainer(tc, out_dir).fit(module, datamodule=data, ckpt_path=str(last) if last.is_file() else None)
+        resume_fit(build_trainer(tc, out_dir), module, data, last)
         if not (out_dir / "checkpoints" / "best.ckpt").is_file():
             raise ConfigError(f"{out_dir}: training ended without a best checkpoint (was val_macro_auroc finite?)")
         (out_dir / RUN_FILE).write_text(json.dumps({"settings": settings, "finished": True}, indent=2) + "\n")

@@ -28,10 +28,8 @@ Method (measured choices; numbers in ``benchmarks/delineation.py`` and ``tests/t
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
@@ -385,9 +383,9 @@ def features_table(cohort: Cohort, workers: int = 2, progress: bool = True, *, l
     if workers <= 1:
         rows: Iterator[dict[str, Any]] = (_row((cohort, i, lead, method)) for i in range(n))
         return _table(rows, n, progress)
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(cohort,)) as pool:
+    from cardiofm.pool import worker_pool
+
+    with worker_pool(workers, _init_worker, (cohort,)) as pool:
         chunk = max(1, min(32, n // (4 * workers)))
         rows = pool.map(_row_in_worker, [(i, lead, method) for i in range(n)], chunksize=chunk)
         return _table(rows, n, progress)

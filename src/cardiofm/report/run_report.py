@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from cardiofm.report.html import esc, page_head, png_data_uri
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1250px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:14px}th,td{border:1px solid #ccc;padding:3px 8px;
@@ -37,8 +37,8 @@ def _rate(r: dict[str, Any] | None) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -78,22 +78,18 @@ def task_table(s: dict[str, Any], codes: list[str], descriptions: list[str]) -> 
                    "specificity", "PPV", "NPV", "Spearman ρ", "log-rank p"], rows)
 
 
-def _img(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
-
-
 def write_run_report(run: Any, cfg: Any, ev: dict[str, Any], figures: Any) -> Path:
     """Write ``<run>/report.html`` from the evaluation results and the listed figures."""
     codes, desc = ev["codes"], ev["descriptions"]
     title = f"cardiofm run {cfg.name}" + (f" ({cfg.variant})" if cfg.variant else "")
-    parts = [f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><style>{STYLE}</style>",
-             f"<h1>{html.escape(title)}</h1>",
-             f"<p class='muted'>{html.escape(str(run.path.resolve()))} · evaluated {time.strftime('%Y-%m-%d %H:%M')} · "
-             f"task <b>{html.escape(ev['task'])}</b>: " + ", ".join(f"{c} = {d}" for c, d in zip(codes, desc,
-                                                                                             strict=True)) + "</p>",
-             f"<p>encoder <b>{html.escape(str(cfg.model.get('name')))}</b>, method "
-             f"<b>{html.escape(str(cfg.method.get('name')))}</b>, {cfg.cv.folds} folds, data "
-             f"{html.escape(cfg.data.source)} ({html.escape(str(cfg.data.root or 'generated'))})</p>",
+    parts = [page_head(title, STYLE),
+             f"<h1>{esc(title)}</h1>",
+             f"<p class='muted'>{esc(str(run.path.resolve()))} · evaluated {time.strftime('%Y-%m-%d %H:%M')} · "
+             f"task <b>{esc(ev['task'])}</b>: " + esc(", ".join(f"{c} = {d}" for c, d in zip(codes, desc, strict=True)))
+             + "</p>",
+             f"<p>encoder <b>{esc(str(cfg.model.get('name')))}</b>, method "
+             f"<b>{esc(str(cfg.method.get('name')))}</b>, {cfg.cv.folds} folds, data "
+             f"{esc(cfg.data.source)} ({esc(str(cfg.data.root or 'generated'))})</p>",
              "<h2>Summary</h2>", summary_table(ev)]
     training = run.metrics().get("training", {})
     if training:
@@ -106,30 +102,30 @@ def write_run_report(run: Any, cfg: Any, ev: dict[str, Any], figures: Any) -> Pa
     for name, label in (("internal", None), ("test", None)):
         s = ev.get(name)
         if s and "classification" not in s:
-            parts.append(f"<h2>{html.escape(name)}</h2><p class='muted'>{html.escape(str(s.get('note', '')))} "
-                         f"({s.get('n_records')} records)</p>")
+            parts.append(f"<h2>{esc(name)}</h2><p class='muted'>{esc(str(s.get('note', '')))} "
+                         f"({esc(s.get('n_records'))} records)</p>")
         if not s or "classification" not in s:
             continue
         heading = next((sec for sec in sections if sec.lower().startswith(name[:4])), label or name)
-        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        parts.append(f"<h2>{esc(heading)}</h2>")
         if s.get("classification", {}).get("note"):
-            parts.append(f"<p class='muted'>{html.escape(s['classification']['note'])}</p>")
+            parts.append(f"<p class='muted'>{esc(s['classification']['note'])}</p>")
         parts.append(task_table(s, codes, desc))
         parts += _figures(sections.pop(heading, []))
     for heading, items in sections.items():
-        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        parts.append(f"<h2>{esc(heading)}</h2>")
         parts += _figures(items)
     parts += ["<h2>Configuration</h2>", f"<details><summary>config.yaml</summary><pre>"
-              f"{html.escape(yaml.safe_dump(cfg.to_dict(), sort_keys=False))}</pre></details>",
+              f"{esc(yaml.safe_dump(cfg.to_dict(), sort_keys=False))}</pre></details>",
               "<details><summary>metrics.json (evaluation, abridged)</summary><pre>"
-              f"{html.escape(json.dumps(_abridged(ev), indent=1)[:20000])}</pre></details>"]
+              f"{esc(json.dumps(_abridged(ev), indent=1)[:20000])}</pre></details>"]
     out = run.path / "report.html"
     out.write_text("\n".join(parts), encoding="utf-8")
     return out
 
 
 def _figures(items: list[tuple[str, Path]]) -> list[str]:
-    return [f"<figure><figcaption>{html.escape(c)}</figcaption><img src='{_img(p)}' alt='{html.escape(c)}'>"
+    return [f"<figure><figcaption>{esc(c)}</figcaption><img src='{png_data_uri(p)}' alt='{esc(c)}'>"
             "</figure>" for c, p in items if Path(p).exists()]
 
 

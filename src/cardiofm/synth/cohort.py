@@ -8,9 +8,7 @@ seeded by ``seed``; each record's waveform and noise from its own generator seed
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -157,8 +155,9 @@ def _map(jobs: list[Any], workers: int) -> Any:
     if workers <= 1:
         yield from map(_render_chunk, jobs)
         return
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    from cardiofm.pool import worker_pool
+
+    with worker_pool(workers) as pool:
         yield from pool.map(_render_chunk, jobs)
 
 
