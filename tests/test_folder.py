@@ -79,14 +79,15 @@ def make_messy(d: Path) -> Path:
 
 GOOD = {"site_a/good_wfdb", "good_12.npy", "good_3.npy", "good.csv"}
 # file name -> words the skip reason must contain
-BAD = {"truncated": "truncated", "garbage.hea": "header", "nans.npy": "NaN", "text.csv": "non-numeric",
+BAD = {"truncated.dat": "truncated", "garbage.hea": "header", "nans.npy": "NaN", "text.csv": "non-numeric",
        "absent.npy": "missing", "dup.csv": "duplicated", "slow.hea": "sampling rate",
        "no_fs.npy": "no sampling rate"}
 
 
 def test_scan_and_validate_keep_exactly_the_good_records(messy: Path):
     scanned = open_cohort("folder", messy, fs=FS, folds=0)
-    at_scan = {"garbage.hea", "absent.npy", "dup.csv", "slow.hea", "no_fs.npy"}
+    # a WFDB signal file shorter than its header says is caught by its size, without reading it
+    at_scan = {"garbage.hea", "absent.npy", "dup.csv", "slow.hea", "no_fs.npy", "truncated.dat"}
     assert {Path(s.path).name for s in scanned.skipped} == at_scan
     c = scanned.validate()
     assert set(c.index["record_id"]) == GOOD

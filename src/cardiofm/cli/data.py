@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cardiofm.errors import ConfigError
+from cardiofm.paths import check_output_dir, check_output_file
 
 if TYPE_CHECKING:
     from cardiofm.data.cohort import Cohort
@@ -19,6 +20,8 @@ SOURCE_HELP = "Source layout: ptbxl, cinc, mimic or folder (own data)."
 
 
 OPT_HELP = "Source option KEY=VALUE, repeatable (e.g. labels=meta.csv, folds=5, label_columns=AF,LBBB)."
+LINKS_HELP = ("Read files through symbolic links that lead outside --root (same as --opt follow_links=true); "
+              "'..' and absolute paths stay refused.")
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, Any]:
@@ -51,10 +54,12 @@ def parse_options(pairs: list[str] | None) -> dict[str, Any]:
 
 
 def _open(source: str, root: Path, fs: float | None, validate: bool, workers: int,
-          options: list[str] | None = None) -> Cohort:
+          options: list[str] | None = None, follow_links: bool = False) -> Cohort:
     from cardiofm.data.sources import open_cohort
 
     opts = parse_options(options)
+    if follow_links:
+        opts["follow_links"] = True
     if fs is not None:
         opts["fs"] = int(fs) if source == "ptbxl" else fs
     cohort = open_cohort(source, root, **opts)
@@ -67,9 +72,10 @@ def info(source: str = typer.Option(..., help=SOURCE_HELP), root: Path = typer.O
          validate: bool = typer.Option(True, help="Read every signal once and report unreadable ones."),
          workers: int = typer.Option(4, help="Threads used to validate."),
          opt: list[str] = typer.Option(None, "--opt", help=OPT_HELP),
+         follow_links: bool = typer.Option(False, "--follow-links", help=LINKS_HELP),
          as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
     """Records, patients, folds, label counts per task and skipped files (with reasons)."""
-    summary = _open(source, root, fs, validate, workers, opt).summary()
+    summary = _open(source, root, fs, validate, workers, opt, follow_links).summary()
     if as_json:
         typer.echo(json.dumps(summary, indent=1, default=str))
         return
@@ -103,14 +109,16 @@ def build(source: str = typer.Option(..., help=SOURCE_HELP), root: Path = typer.
           chunk_size: int = typer.Option(256, help="Records per chunk file."),
           workers: int = typer.Option(1, help="Worker processes."),
           opt: list[str] = typer.Option(None, "--opt", help=OPT_HELP),
+          follow_links: bool = typer.Option(False, "--follow-links", help=LINKS_HELP),
           progress: bool = typer.Option(True, help="Show a progress bar.")) -> None:
     """Preprocess a source into a chunked, memory-mappable store (resumable)."""
+    check_output_dir(out)
     from cardiofm.data.store import build_store
     from cardiofm.data.transforms import Preprocess
 
     prep = Preprocess(fs=fs, length=int(round(seconds * fs)), leads=tuple(x.strip() for x in leads.split(",")),
                       band=parse_band(band), normalise=None if normalise.lower() == "none" else normalise)
-    cohort = _open(source, root, source_fs, validate=False, workers=1, options=opt)
+    cohort = _open(source, root, source_fs, validate=False, workers=1, options=opt, follow_links=follow_links)
     rep = build_store(cohort, out, prep, chunk_size=chunk_size, workers=workers, progress=progress)
     typer.echo(f"store {rep.path}: {rep.n_ok}/{rep.n_records} records ok, {rep.chunks_built} chunk(s) built, "
                f"{rep.chunks_reused} reused")
@@ -130,6 +138,7 @@ def plot(path: Path = typer.Argument(None, help="A record file (WFDB .hea/.dat, 
          layout: str = typer.Option("3x4+rhythm", help="'3x4+rhythm' or '12x1'."),
          rhythm_lead: str = typer.Option("II", help="Lead of the rhythm strip.")) -> None:
     """Draw one ECG in the clinical paper layout (25 mm/s, 10 mm/mV grid)."""
+    check_output_file(out)
     from cardiofm.data.io import read_record
     from cardiofm.report.plots import plot_ecg
 
@@ -158,10 +167,11 @@ def synth(n: int = typer.Option(500, "--n", help="Number of records (one per pat
     """Generate a synthetic 12-lead cohort with known ground truth (read it with --source synthetic)."""
     import time
 
-    from cardiofm.synth.cohort import generate_cohort
-
     if fs not in (100.0, 500.0):
         raise ConfigError(f"--fs must be 100 or 500, got {fs:g}")
+    check_output_dir(out)
+    from cardiofm.synth.cohort import generate_cohort
+
     t0 = time.perf_counter()
     index = generate_cohort(n, out, seed=seed, fs=fs, duration_s=seconds, workers=workers, progress=progress)
     typer.echo(f"wrote {len(index)} records to {out} in {time.perf_counter() - t0:.1f} s "

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from cardiofm.data.header import Header, parse_header
+from cardiofm.data.header import Header, check_signal_file, check_signal_files, parse_header
 from cardiofm.data.record import LEADS_12, ECGRecord, repair_nonfinite
 from cardiofm.errors import RecordError, SamplingRateError
 
@@ -105,14 +105,13 @@ def _fast_path_ok(h: Header) -> bool:
 
 
 def read_fmt16(dat: Path, h: Header) -> np.ndarray:
-    """Format-16 samples straight from disk with NumPy; returns physical units, float64 (n_sig, n)."""
-    if not dat.exists():
-        raise RecordError(dat, "signal file is missing")
+    """Format-16 samples straight from disk with NumPy; returns physical units, float64 (n_sig, n).
+
+    The file size must fit the header (:func:`~cardiofm.data.header.check_signal_file`).
+    """
+    check_signal_file(dat, h.signals, h)
     offset = h.signals[0].byte_offset
-    avail = max(dat.stat().st_size - offset, 0) // (2 * h.n_sig)
-    n = h.sig_len if h.sig_len else avail
-    if avail < n or n == 0:
-        raise RecordError(dat, f"truncated: header announces {n} samples per lead, file holds {avail}")
+    n = h.sig_len or (dat.stat().st_size - offset) // (2 * h.n_sig)
     raw = np.fromfile(dat, dtype="<i2", count=n * h.n_sig, offset=offset).reshape(n, h.n_sig).T
     gain = np.asarray([s.gain for s in h.signals], dtype=np.float64)[:, None]
     baseline = np.asarray([s.baseline for s in h.signals], dtype=np.float64)[:, None]
@@ -137,7 +136,12 @@ def _read_wfdb_generic(base: Path) -> np.ndarray:
 def read_wfdb(path: str | Path, *, fast: bool = True, expected_fs: float | Collection[float] | None = None,
               record_id: str | None = None, patient_id: str | None = None,
               max_nonfinite: float = 0.1) -> ECGRecord:
-    """Read a WFDB record (``.hea`` + signal file). Format-16 records take a NumPy fast path."""
+    """Read a WFDB record (``.hea`` + signal file). Format-16 records take a NumPy fast path.
+
+    The header must pass :func:`~cardiofm.data.header.parse_header` (signal lines matching the
+    count, plain signal-file names, finite positive gains) and each signal file must fit it
+    (:func:`~cardiofm.data.header.check_signal_files`); otherwise a :class:`RecordError` names the file.
+    """
     base = _base(Path(path))
     h = parse_header(base.with_suffix(".hea"))
     if h.n_sig == 0:
@@ -148,9 +152,12 @@ def read_wfdb(path: str | Path, *, fast: bool = True, expected_fs: float | Colle
     if fast and _fast_path_ok(h):
         sig = read_fmt16(base.parent / h.signals[0].file, h)
     else:
+        check_signal_files(h, base.parent)  # before wfdb, which may pad or cut a file that does not fit
         sig = _read_wfdb_generic(base)
     if sig.shape[0] != h.n_sig:
         raise RecordError(base, f"header lists {h.n_sig} signals, file holds {sig.shape[0]}")
+    if h.sig_len and sig.shape[1] != h.sig_len:
+        raise RecordError(base, f"header announces {h.sig_len} samples per signal, wfdb read {sig.shape[1]}")
     sig = sig * _unit_scale([s.units for s in h.signals], base)[:, None]
     return _finish(sig, h.fs, [s.name for s in h.signals], base, record_id, patient_id,
                    parse_comments(h.comments), expected_fs, max_nonfinite)

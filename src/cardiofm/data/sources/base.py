@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from cardiofm.data.cohort import Cohort
+from cardiofm.data.containment import flag
 from cardiofm.errors import SourceError
 
 SOURCES: dict[str, type[Source]] = {}
@@ -51,6 +52,9 @@ def open_cohort(source: str, root: str | Path | None, *, entities: Any = True, *
     :func:`cardiofm.text.labels.report_tasks` are added (``entities``, ``entities_raw``);
     ``entities`` may be ``False`` (skip them) or a dict of their options (``min_count``,
     ``include_uncertain``, ``exclude``: codes held out).
+
+    Every source keeps its files inside ``root``; ``follow_links=True`` lets symbolic links lead
+    outside it (:mod:`cardiofm.data.containment`). Two rows with one ``record_id`` are a :class:`SourceError`.
     """
     src = get_source(source)
     if root is None:
@@ -61,12 +65,26 @@ def open_cohort(source: str, root: str | Path | None, *, entities: Any = True, *
         path = Path(root).expanduser()
         if not path.exists():
             raise SourceError(f"{path}: folder does not exist")
+    if "follow_links" in options:
+        options["follow_links"] = flag(options["follow_links"])
     cohort = src.scan(path, **options)  # type: ignore[arg-type]
+    check_unique_ids(cohort)
     if entities is not False and "report" in cohort.index:
         from cardiofm.text.labels import report_tasks
 
         cohort.tasks.update(report_tasks(cohort.index["report"].tolist(), **_entity_options(entities)))
     return cohort
+
+
+def check_unique_ids(cohort: Cohort, show: int = 5) -> None:
+    """Raise :class:`SourceError` naming the first ``show`` record ids that occur on several rows."""
+    ids = cohort.index["record_id"].astype(str)
+    dup = ids[ids.duplicated(keep=False)].unique()
+    if len(dup):
+        more = f" and {len(dup) - show} more" if len(dup) > show else ""
+        where = cohort.root or cohort.source
+        raise SourceError(f"{where}: record id(s) {', '.join(map(repr, dup[:show]))}{more} occur on several rows; "
+                          "every recording needs its own record_id")
 
 
 def _entity_options(spec: Any) -> dict[str, Any]:

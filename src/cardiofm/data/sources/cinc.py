@@ -14,7 +14,6 @@ each record is its own patient (PTB and INCART do hold several records of one pa
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from cardiofm.data.cohort import Cohort, Skip, assign_patient_folds
+from cardiofm.data.containment import RootGuard, walk
 from cardiofm.data.header import Header, parse_header
 from cardiofm.data.io import _base, _finish, _unit_scale, parse_comments, register_reader
 from cardiofm.data.record import ECGRecord
@@ -106,13 +106,7 @@ def cinc_metadata(comments: list[str]) -> dict[str, Any]:
 
 
 def _header(hea: Path) -> Header:
-    try:
-        h = parse_header(hea)
-    except (ValueError, IndexError) as exc:  # header.py lets a few odd values through as ValueError
-        raise RecordError(hea, f"header is malformed ({exc})") from None
-    if h.n_sig == 0:
-        raise RecordError(hea, "header lists no signals")
-    return h
+    return parse_header(hea)  # every malformed header is a RecordError naming it
 
 
 def _mat_path(h: Header, hea: Path) -> Path:
@@ -215,13 +209,13 @@ def _is_mat_v4(mat: Path) -> bool:
         return False
 
 
-def _index_row(root: Path, hea: Path, check_mat: bool,
-               allowed_fs: list[float] | None) -> dict[str, Any] | Skip:
+def _index_row(root: Path, hea: Path, check_mat: bool, allowed_fs: list[float] | None,
+               guard: RootGuard) -> dict[str, Any] | Skip:
     try:
-        h = _header(hea)
-        mat = _mat_path(h, hea)
+        h = _header(guard.check(hea))
+        mat = guard.check(_mat_path(h, hea))
     except RecordError as exc:
-        return Skip(str(hea), exc.reason)
+        return Skip(exc.path, exc.reason)
     if not h.sig_len:
         return Skip(str(hea), "header gives no signal length")
     if allowed_fs is not None and not any(abs(h.fs - f) < 1e-6 for f in allowed_fs):
@@ -255,7 +249,7 @@ class CinC(Source):
 
     def scan(self, root: Path, *, folds: int | None = 10, seed: int = 0, fs: Any = None,
              expected_fs: Any = None, year: int = 2021, check_mat: bool = True, workers: int = 8,
-             **options: Any) -> Cohort:
+             follow_links: bool = False, **options: Any) -> Cohort:
         """Index every record below ``root`` from its header; tasks ``dx`` and ``scored``.
 
         ``fs``/``expected_fs`` keep only records at that rate (others become :class:`Skip`).
@@ -263,18 +257,21 @@ class CinC(Source):
         reading samples. ``year`` picks the challenge whose scored classes form task ``scored``.
         Folds 1..``folds`` are patient-grouped and stratified on ``scored``; with fewer patients
         than folds, see :func:`assign_patient_folds` (``notes["splits"]`` says what was done).
+        Files that lead outside ``root`` are skipped; with ``follow_links`` symbolic links (files and
+        folders) may.
         """
         root = Path(root)
         if not root.is_dir():
             raise SourceError(f"{root}: not a folder")
-        headers = sorted(Path(d) / f for d, _, names in os.walk(root)
+        guard = RootGuard(root, follow_links)
+        headers = sorted(Path(d) / f for d, _, names in walk(root, guard.follow_links)
                          for f in names if f.lower().endswith(".hea"))
         if not headers:
             raise SourceError(f"{root}: no .hea files below this folder; is it a CinC challenge download "
                               "(e.g. WFDB_CPSC2018/, WFDB_Ga/ or training/<database>/)?")
         allowed = _allowed(fs if fs is not None else expected_fs)
         with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
-            rows = list(tqdm(pool.map(lambda p: _index_row(root, p, check_mat, allowed), headers),
+            rows = list(tqdm(pool.map(lambda p: _index_row(root, p, check_mat, allowed, guard), headers),
                              total=len(headers), desc="CinC headers", disable=len(headers) < _PROGRESS_FROM))
         skipped = [r for r in rows if isinstance(r, Skip)]
         good = [r for r in rows if not isinstance(r, Skip)]

@@ -33,15 +33,19 @@ patient (``age``/``sex`` and other ``Key: value`` header comments become metadat
 ``.csv`` files need a ``labels.csv`` row, because nothing else says their sampling rate.
 
 Scanning reads headers only (WFDB headers, the shape of ``.npy`` files, the header row and line
-count of ``.csv`` files). A file that is missing, cannot be parsed, has duplicated lead names or
-the wrong rate (``fs=`` option) is left out as a skip with the reason; :meth:`Cohort.validate`
-then reads every signal and moves unreadable ones (truncated files, text in a CSV, too many NaNs)
-to the skipped list too. Pass ``validate=True`` to do that during the scan.
+count of ``.csv`` files). A file that is missing, cannot be parsed, does not fit its WFDB header
+(truncated, or longer than it announces), has duplicated lead names or the wrong rate (``fs=``
+option) is left out as a skip with the reason; :meth:`Cohort.validate` then reads every signal
+and moves unreadable ones (text in a CSV, too many NaNs) to the skipped list too. Pass
+``validate=True`` to do that during the scan. Every file must lie inside the folder: a ``file``
+with ``..`` or an absolute path elsewhere is a skip ("path escapes the root folder"), and so is a
+symbolic link that leads outside it unless ``follow_links=True`` (which also walks linked
+subfolders).
 
 Options of ``open_cohort("folder", root, ...)``: ``labels`` (labels file), ``label_columns``,
 ``label_sep`` (default ``;``), ``descriptions`` (code -> text), ``fs`` (rate or rates to accept),
 ``folds`` (default 5; 0 = none), ``seed``, ``val_folds``/``test_folds`` (for a given ``fold``
-column), ``validate``, ``workers``.
+column), ``validate``, ``workers``, ``follow_links``.
 """
 
 from __future__ import annotations
@@ -56,7 +60,8 @@ import numpy as np
 import pandas as pd
 
 from cardiofm.data.cohort import Cohort, LabelSet, Skip, assign_patient_folds
-from cardiofm.data.header import parse_header
+from cardiofm.data.containment import ESCAPES, RootGuard, checked_header, walk
+from cardiofm.data.header import signal_files
 from cardiofm.data.io import parse_comments
 from cardiofm.data.record import LEADS_12, normalise_lead_names
 from cardiofm.data.sources.base import Source, register_source
@@ -133,21 +138,28 @@ def _array_shape(shape: tuple[int, ...], leads: Sequence[str] | None) -> tuple[i
 
 
 def inspect_file(root: Path, rel: str, *, fs: Any = None, leads: Any = None,
-                 expected_fs: float | Collection[float] | None = None) -> dict[str, Any] | Skip:
+                 expected_fs: float | Collection[float] | None = None,
+                 guard: RootGuard | None = None) -> dict[str, Any] | Skip:
     """Cheap look at one recording (header / array shape / CSV header and line count).
 
     Returns the index fields (``path``, ``reader``, ``fs``, ``n_samples``, ``n_leads``, header
-    ``meta``) or a :class:`Skip` that says what is wrong.
+    ``meta``) or a :class:`Skip` that says what is wrong. A file outside ``root`` (by ``..``, an
+    absolute path or, unless ``guard`` follows links, a symbolic link) is a skip.
     """
+    guard = guard or RootGuard(root)
     suffix = Path(rel).suffix.lower()
     reader = _READER_BY_SUFFIX.get(suffix)
     where = root / rel
+    try:
+        guard.check(where)
+    except RecordError as exc:
+        return Skip(exc.path, exc.reason)
     if reader is None:
         return Skip(str(where), f"unsupported file type {suffix!r}; use WFDB (.hea + signal file), "
                                 ".npy or .csv")
     lead_names = [s.strip() for s in str(leads).split(",")] if not _blank(leads) else None
     if reader == "wfdb":
-        return _inspect_wfdb(root, rel[: -len(suffix)] if suffix else rel, fs, expected_fs)
+        return _inspect_wfdb(root, rel[: -len(suffix)] if suffix else rel, fs, expected_fs, guard)
     if not where.is_file():
         return Skip(str(where), "file is missing")
     if _blank(fs):
@@ -188,17 +200,17 @@ def inspect_file(root: Path, rel: str, *, fs: Any = None, leads: Any = None,
             "n_leads": int(n_leads), "meta": {}}
 
 
-def _inspect_wfdb(root: Path, base_rel: str, fs: Any, expected_fs: Any) -> dict[str, Any] | Skip:
+def _inspect_wfdb(root: Path, base_rel: str, fs: Any, expected_fs: Any, guard: RootGuard) -> dict[str, Any] | Skip:
     hea = root / f"{base_rel}.hea"
-    if not hea.is_file():
-        return Skip(str(hea), "file is missing (no .hea header for this WFDB record)")
     try:
-        h = parse_header(hea)
+        guard.check(hea)
+        if not hea.is_file():
+            return Skip(str(hea), "file is missing (no .hea header for this WFDB record)")
+        h = checked_header(root / base_rel, guard)
     except RecordError as exc:
-        return Skip(str(hea), f"unparseable header: {exc.reason}")
-    if h.n_sig == 0:
-        return Skip(str(hea), "header lists no signals")
-    for name in dict.fromkeys(s.file for s in h.signals):
+        header_fault = exc.path == str(hea) and not exc.reason.startswith(ESCAPES)
+        return Skip(exc.path, f"unparseable header: {exc.reason}" if header_fault else exc.reason)
+    for name in signal_files(h):
         if not (hea.parent / name).is_file():
             return Skip(str(hea), f"signal file {name} named in the header is missing")
     if not h.sig_len:
@@ -214,10 +226,10 @@ def _inspect_wfdb(root: Path, base_rel: str, fs: Any, expected_fs: Any) -> dict[
             "n_samples": int(h.sig_len), "n_leads": h.n_sig, "meta": parse_comments(h.comments)}
 
 
-def _walk(root: Path) -> tuple[list[str], list[Skip]]:
+def _walk(root: Path, follow_links: bool = False) -> tuple[list[str], list[Skip]]:
     """WFDB records under ``root`` (relative, with ``.hea``) and skips for files that cannot stand alone."""
     found, skips = [], []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in walk(root, follow_links):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         names = set(filenames)
         for name in sorted(filenames):
@@ -308,9 +320,9 @@ def _maybe_numeric(values: pd.Series) -> pd.Series:
     return numeric if numeric.notna().sum() == values.notna().sum() else values
 
 
-def _labels_path(root: Path, labels: str | Path | None) -> Path | None:
-    if labels is None:
-        default = root / LABELS_FILE
+def _labels_path(root: Path, labels: str | Path | None, guard: RootGuard) -> Path | None:
+    if labels is None:  # a labels= file is the user's choice and may lie anywhere; the default may not
+        default = guard.table(root / LABELS_FILE)
         return default if default.is_file() else None
     path = Path(labels).expanduser()
     path = path if path.is_absolute() else root / path
@@ -348,15 +360,16 @@ class Folder(Source):
              descriptions: dict[str, str] | None = None,
              fs: float | Collection[float] | None = None, folds: int = 5, seed: int = 0,
              val_folds: Sequence[int] | None = None, test_folds: Sequence[int] | None = None,
-             validate: bool = False, workers: int = 8, **options: Any) -> Cohort:
+             validate: bool = False, workers: int = 8, follow_links: bool = False, **options: Any) -> Cohort:
         """Index the folder; options as in the module docstring (``fs`` = the rate(s) to accept)."""
         root = Path(root)
         if not root.is_dir():
             raise SourceError(f"{root}: not a folder")
-        table_path = _labels_path(root, labels)
+        guard = RootGuard(root, follow_links)
+        table_path = _labels_path(root, labels, guard)
         skips: list[Skip] = []
         if table_path is None:
-            found, skips = _walk(root)
+            found, skips = _walk(root, guard.follow_links)
             table = pd.DataFrame({"file": found}, dtype=object)
             where = root
         else:
@@ -373,7 +386,8 @@ class Folder(Source):
 
         def look(i: int) -> dict[str, Any] | Skip:
             row = table.iloc[i]
-            return inspect_file(root, row["file"], fs=row.get("fs"), leads=row.get("leads"), expected_fs=fs)
+            return inspect_file(root, row["file"], fs=row.get("fs"), leads=row.get("leads"), expected_fs=fs,
+                                guard=guard)
 
         dup = keys.duplicated().to_numpy()
         with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:

@@ -28,7 +28,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from cardiofm.data.cohort import Cohort, Skip, assign_patient_folds
-from cardiofm.data.header import parse_header
+from cardiofm.data.containment import ESCAPES, RootGuard, checked_header
 from cardiofm.data.sources.base import Source, register_source
 from cardiofm.errors import RecordError, SourceError
 
@@ -97,14 +97,12 @@ def read_measurements(path: Path) -> pd.DataFrame | None:
     return out
 
 
-def _header_info(root: Path, rel: str) -> tuple[float, int, int] | Skip:
+def _header_info(guard: RootGuard, root: Path, rel: str) -> tuple[float, int, int] | Skip:
     hea = root / f"{rel}.hea"
     try:
-        h = parse_header(hea)
+        h = checked_header(root / rel, guard)
     except RecordError as exc:
-        return Skip(str(hea), exc.reason)
-    if h.n_sig == 0:
-        return Skip(str(hea), "header lists no signals")
+        return Skip(exc.path, exc.reason)
     if not h.sig_len:
         return Skip(str(hea), "header gives no signal length")
     return h.fs, h.sig_len, h.n_sig
@@ -116,17 +114,20 @@ class MimicECG(Source):
 
     description = "MIMIC-IV-ECG diagnostic 12-lead ECGs (PhysioNet layout), 500 Hz, machine reports"
 
-    def scan(self, root: Path, *, folds: int = 10, seed: int = 0, workers: int = 8, **options: Any) -> Cohort:
+    def scan(self, root: Path, *, folds: int = 10, seed: int = 0, workers: int = 8, follow_links: bool = False,
+             **options: Any) -> Cohort:
         """Index the records present under ``root``; folds ``1..folds`` grouped by patient.
 
         Fewer patients than ``folds`` give one fold per patient (see :func:`assign_patient_folds`).
 
         Header files are parsed (rate, length) but no signal is read. Listed records whose
         ``.hea`` or ``.dat`` is absent are counted in ``notes["listed_missing"]``; headers that do
-        not parse are left out as :class:`Skip` entries with the reason.
+        not parse, signal files that do not fit their header and paths that lead outside ``root``
+        (symbolic links only with ``follow_links``) are left out as :class:`Skip` entries with the reason.
         """
         root = Path(root)
-        table = root / "record_list.csv"
+        guard = RootGuard(root, follow_links)
+        table = guard.table(root / "record_list.csv")
         if not table.exists():
             raise SourceError(f"{root}: no record_list.csv; is this the MIMIC-IV-ECG root folder "
                               "(the one holding record_list.csv, machine_measurements.csv and files/)?")
@@ -144,9 +145,10 @@ class MimicECG(Source):
         records, rel = records[present].reset_index(drop=True), rel_all[present].reset_index(drop=True)
 
         with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
-            infos = list(tqdm(pool.map(lambda r: _header_info(root, r), rel), total=len(rel),
+            infos = list(tqdm(pool.map(lambda r: _header_info(guard, root, r), rel), total=len(rel),
                               desc="MIMIC-IV-ECG headers", disable=len(rel) < _PROGRESS_FROM))
         skipped = [i for i in infos if isinstance(i, Skip)]
+        outside = sum(s.reason.startswith(ESCAPES) for s in skipped)
         ok = np.array([not isinstance(i, Skip) for i in infos], dtype=bool)
         good = [i for i in infos if not isinstance(i, Skip)]
         records, rel = records[ok].reset_index(drop=True), rel[ok].reset_index(drop=True)
@@ -162,8 +164,8 @@ class MimicECG(Source):
         })
         notes: dict[str, Any] = {"table_rows": int(len(present)), "listed_missing": int((~present).sum()),
                                  "listed_missing_examples": list(rel_all[~present][:5]),
-                                 "unparseable_headers": len(skipped)}
-        mm = read_measurements(root / "machine_measurements.csv")
+                                 "unparseable_headers": len(skipped) - outside, "outside_root": outside}
+        mm = read_measurements(guard.table(root / "machine_measurements.csv"))
         if mm is None:
             notes["machine_measurements"] = "absent: no cart, report or interval columns"
             for col in ("cart_id", "report", "bandwidth", "filtering", *INTERVAL_COLUMNS):

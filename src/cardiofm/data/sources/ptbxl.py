@@ -24,10 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cardiofm.data.cohort import Cohort, LabelSet
+from cardiofm.data.cohort import Cohort, LabelSet, Skip
+from cardiofm.data.containment import RootGuard, checked_header
+from cardiofm.data.header import Header
 from cardiofm.data.sources.base import Source, register_source
 from cardiofm.data.splits import folds_to_splits
-from cardiofm.errors import ConfigError, SourceError
+from cardiofm.errors import ConfigError, RecordError, SourceError
 
 TASKS = ("all", "diagnostic", "subdiagnostic", "superdiagnostic", "form", "rhythm")
 
@@ -160,22 +162,35 @@ class PTBXL(Source):
     description = "PTB-XL 12-lead ECGs (PhysioNet layout), 100 or 500 Hz, six benchmark label tasks"
 
     def scan(self, root: Path, *, fs: int = 100, val_folds: tuple[int, ...] = (9,),
-             test_folds: tuple[int, ...] = (10,), **options: Any) -> Cohort:
+             test_folds: tuple[int, ...] = (10,), follow_links: bool = False, **options: Any) -> Cohort:
+        """Index the records of the table present under ``root`` (absent ones count as listed-missing).
+
+        Each present record's header is parsed and checked against its signal file; a broken header,
+        a file that does not fit it, and a path that leads outside ``root`` (``..``, an absolute path,
+        or a symbolic link unless ``follow_links``) make the row a :class:`Skip`.
+        """
         if int(fs) not in _FILE_COLUMN:
             raise ConfigError(f"PTB-XL comes at 100 or 500 Hz, not {fs}")
-        table = root / "ptbxl_database.csv"
+        guard = RootGuard(root, follow_links)
+        table = guard.table(root / "ptbxl_database.csv")
         if not table.exists():
             raise SourceError(f"{root}: no ptbxl_database.csv; is this a PTB-XL root folder?")
         db = pd.read_csv(table)
-        statements = read_statements(root / "scp_statements.csv")
+        statements = read_statements(guard.table(root / "scp_statements.csv"))
         rel_all = db[_FILE_COLUMN[int(fs)]].astype(str)
-        present = np.array([_exists(root, r) for r in rel_all])
+        missing = ~np.array([_exists(root, r) for r in rel_all], dtype=bool)
+        checks = [None if gone else _check_record(guard, root, r, float(fs))
+                  for r, gone in zip(rel_all, missing, strict=True)]
+        present = np.array([isinstance(c, Header) for c in checks], dtype=bool)
+        skipped = [c for c in checks if isinstance(c, Skip)]
+        headers = [c for c in checks if isinstance(c, Header)]
         db, rel = db[present].reset_index(drop=True), rel_all[present].reset_index(drop=True)
 
         index = pd.DataFrame({
             "record_id": db["ecg_id"].astype(int).astype(str),
             "patient_id": db["patient_id"].astype(float).astype(int).astype(str),
-            "path": rel, "reader": "wfdb", "fs": float(fs), "n_samples": int(10 * fs),
+            "path": rel, "reader": "wfdb", "fs": float(fs),
+            "n_samples": np.array([h.sig_len for h in headers], dtype=np.int64),
             "fold": db["strat_fold"].astype(int),
         })
         index["split"] = folds_to_splits(index["fold"], val_folds, test_folds)
@@ -190,10 +205,10 @@ class PTBXL(Source):
         scp = [ast.literal_eval(s) if isinstance(s, str) else {} for s in db["scp_codes"]]
         for t in MI_TERRITORIES:  # PTB-XL's own ordinal confidence of each territory's MI statement
             index[f"mi_likelihood_{t.lower()}"] = [mi_likelihood(d, t) for d in scp]
-        notes = {"table_rows": len(present), "listed_missing": int((~present).sum()),
-                 "listed_missing_examples": list(rel_all[~present][:5]),
+        notes = {"table_rows": len(present), "listed_missing": int(missing.sum()),
+                 "listed_missing_examples": list(rel_all[missing][:5]),
                  "table_version": _table_version(len(present)), "fs": fs}
-        cohort = Cohort(index, label_sets(scp, statements), "ptbxl", str(root), [], notes)
+        cohort = Cohort(index, label_sets(scp, statements), "ptbxl", str(root), skipped, notes)
         cohort.check_leakage()
         return cohort
 
@@ -201,6 +216,21 @@ class PTBXL(Source):
 def _exists(root: Path, rel: str) -> bool:
     base = os.path.join(root, rel)
     return os.path.exists(base + ".hea") and os.path.exists(base + ".dat")
+
+
+def _check_record(guard: RootGuard, root: Path, rel: str, fs: float) -> Header | Skip:
+    """The header of the present record at ``rel``, or a :class:`Skip` when a file it opens lies
+    outside the root, the header is broken or does not fit its signal file, or its rate is not ``fs``."""
+    base = os.path.join(root, rel)
+    try:
+        h = checked_header(base, guard)
+    except RecordError as exc:
+        return Skip(exc.path, exc.reason)
+    if abs(h.fs - fs) > 1e-6:
+        return Skip(base + ".hea", f"header says {h.fs:g} Hz, but it is listed as a {fs:g} Hz record")
+    if not h.sig_len:
+        return Skip(base + ".hea", "header gives no number of samples")
+    return h
 
 
 def _table_version(rows: int) -> str:

@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 
 from cardiofm.data.cohort import Cohort, LabelSet, Skip, assign_patient_folds
+from cardiofm.data.containment import RootGuard, checked_header
 from cardiofm.data.sources.base import Source, register_source
 from cardiofm.data.sources.ptbxl import SUPERCLASS_NAMES
 from cardiofm.data.splits import folds_to_splits
-from cardiofm.errors import SourceError
+from cardiofm.errors import RecordError, SourceError
 
 SUPERCLASSES = ("CD", "HYP", "MI", "NORM", "STTC")
 VESSEL_NAMES = {"rca": "right coronary artery", "lm": "left main coronary artery",
@@ -75,14 +76,33 @@ def condition_labels(conditions: list[list[str]], vocabulary: dict[str, dict[str
                                         [SUPERCLASS_NAMES[s] for s in SUPERCLASSES], sup)}
 
 
+_MISSING = "listed in index.csv but its .hea/.dat is missing"
+
+
+def _check(guard: RootGuard, root: Path, rel: str) -> Skip | None:
+    """``None`` when the listed record lies inside ``root`` and its files fit its header, else why not."""
+    base = os.path.join(root, rel)
+    try:
+        for suffix in (".hea", ".dat"):
+            guard.check(base + suffix)
+        if not (os.path.exists(base + ".hea") and os.path.exists(base + ".dat")):
+            return Skip(base, _MISSING)
+        checked_header(base, guard)
+    except RecordError as exc:
+        return Skip(exc.path, exc.reason)
+    return None
+
+
 @register_source("synthetic")
 class Synthetic(Source):
     """A cohort made by ``cardiofm data synth`` (WFDB records + ``index.csv`` + ``cohort.json``)."""
 
     description = "synthetic 12-lead cohort with known ground truth (cardiofm data synth)"
 
-    def scan(self, root: Path, *, folds: int = 10, seed: int = 0, **options: Any) -> Cohort:
-        meta_path, index_path = root / "cohort.json", root / "index.csv"
+    def scan(self, root: Path, *, folds: int = 10, seed: int = 0, follow_links: bool = False,
+             **options: Any) -> Cohort:
+        guard = RootGuard(root, follow_links)
+        meta_path, index_path = guard.table(root / "cohort.json"), guard.table(root / "index.csv")
         if not meta_path.exists() or not index_path.exists():
             raise SourceError(f"{root}: no cohort.json/index.csv; make one with `cardiofm data synth --out {root}`")
         try:
@@ -93,10 +113,9 @@ class Synthetic(Source):
         missing_cols = {"record_id", "patient_id", "path", "fs", "n_samples", "conditions"} - set(table.columns)
         if missing_cols:
             raise SourceError(f"{index_path}: missing column(s) {', '.join(sorted(missing_cols))}")
-        present = np.array([os.path.exists(root / f"{p}.hea") and os.path.exists(root / f"{p}.dat")
-                            for p in table["path"]], dtype=bool)
-        skipped = [Skip(str(root / p), "listed in index.csv but its .hea/.dat is missing")
-                   for p in table.loc[~present, "path"]]
+        checks = [_check(guard, root, str(p)) for p in table["path"]]
+        present = np.array([c is None for c in checks], dtype=bool)
+        skipped = [c for c in checks if c is not None]
         table = table[present].reset_index(drop=True)
         table["reader"] = "wfdb"
         conds = [split_codes(v) for v in table["conditions"]]
@@ -104,7 +123,8 @@ class Synthetic(Source):
         sten = stenosis_labels(table)
         if sten is not None:
             tasks["stenosis"] = sten
-        notes = {"generator": meta.get("generator"), "seed": meta.get("seed"), "listed_missing": int((~present).sum())}
+        notes = {"generator": meta.get("generator"), "seed": meta.get("seed"),
+                 "listed_missing": sum(s.reason.startswith(_MISSING) for s in skipped)}
         cohort = Cohort(table, tasks, "synthetic", str(root), skipped, notes)
         if "fold" in table and table["fold"].notna().all() and len(table):
             k = int(table["fold"].max())

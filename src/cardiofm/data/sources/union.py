@@ -76,8 +76,12 @@ class Union(Source):
     description = "several sources as one cohort (options.parts: [{source, root, options}])"
     needs_root = False
 
-    def scan(self, root: Path | None, *, parts: Any = None, **options: Any) -> Cohort:
+    def scan(self, root: Path | None, *, parts: Any = None, follow_links: bool | None = None,
+             **options: Any) -> Cohort:
         specs = _parts(parts)
+        if follow_links is not None:  # the union's own follow_links is the default of every part
+            for p in specs:
+                p["options"].setdefault("follow_links", follow_links)
         cohorts, frames, skipped = [], [], []
         for p in specs:
             try:
