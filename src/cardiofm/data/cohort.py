@@ -219,17 +219,22 @@ class Cohort:
 
     @classmethod
     def read(cls, directory: str | Path) -> Cohort:
+        from cardiofm.errors import FileFormatError
+        from cardiofm.fileio import load_arrays, read_json, read_table
+
         d = Path(directory)
+        if not d.is_dir():
+            raise SourceError(f"{d}: not a saved cohort (no such folder)")
+        meta = read_json(d / "cohort.json", "saved cohort file")
+        index = read_table(d / "index.csv", "cohort index", dtype={"record_id": str, "patient_id": str})
+        mats = load_arrays(d / "labels.npz", "cohort label file")
         try:
-            meta = json.loads((d / "cohort.json").read_text())
-            index = pd.read_csv(d / "index.csv", dtype={"record_id": str, "patient_id": str})
-            mats = np.load(d / "labels.npz")
-        except (OSError, ValueError) as exc:
-            raise SourceError(f"{d}: not a saved cohort ({exc})") from None
-        tasks = {k: LabelSet(k, v["codes"], v["descriptions"], mats[k], bool(v.get("complete", False)))
-                 for k, v in meta["tasks"].items()}
-        return cls(index, tasks, meta["source"], meta["root"], [Skip(**s) for s in meta["skipped"]],
-                   meta["notes"])
+            tasks = {k: LabelSet(k, v["codes"], v["descriptions"], mats[k], bool(v.get("complete", False)))
+                     for k, v in meta["tasks"].items()}
+            return cls(index, tasks, meta["source"], meta["root"], [Skip(**s) for s in meta["skipped"]],
+                       meta["notes"])
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise FileFormatError(d / "cohort.json", f"not a valid saved cohort file ({exc!r}); rebuild it") from None
 
 
 def assign_patient_folds(cohort: Cohort, k: int, *, seed: int = 0, task: str | None = None) -> Cohort:
