@@ -34,34 +34,30 @@ def read_text(path: str | Path, what: str = "file") -> str:
         raise FileFormatError(path, f"{what} cannot be read ({exc.strerror or exc})") from None
 
 
-def read_json(path: str | Path, what: str = "JSON file", *, expect: type = dict) -> Any:
-    """Parse a JSON file written by cardiofm; its top level must be of type ``expect``."""
-    path = Path(path)
+def _parsed(path: Path, what: str, expect: type, kind: str, parse: Any, errors: tuple[type, ...]) -> Any:
     try:
-        value = json.loads(read_text(path, what))
-    except json.JSONDecodeError as exc:
-        raise FileFormatError(path, f"not a valid {what} ({_one_line(exc)})") from None
-    if not isinstance(value, expect):
-        raise FileFormatError(path, f"not a valid {what}: expected a JSON {expect.__name__}, "
-                                    f"found {type(value).__name__}")
-    return value
-
-
-def read_yaml(path: str | Path, what: str = "YAML file", *, expect: type = dict) -> Any:
-    """Parse a YAML file with the safe loader (no Python tags); its top level must be of type ``expect``."""
-    import yaml
-
-    path = Path(path)
-    try:
-        value = yaml.safe_load(read_text(path, what))
-    except yaml.YAMLError as exc:
+        value = parse(read_text(path, what))
+    except errors as exc:
         raise FileFormatError(path, f"not a valid {what} ({_one_line(exc)})") from None
     if value is None and expect is dict:
         value = {}
     if not isinstance(value, expect):
-        raise FileFormatError(path, f"not a valid {what}: expected a YAML {expect.__name__}, "
+        raise FileFormatError(path, f"not a valid {what}: expected a {kind} {expect.__name__}, "
                                     f"found {type(value).__name__}")
     return value
+
+
+def read_json(path: str | Path, what: str = "JSON file", *, expect: type = dict) -> Any:
+    """Parse a JSON file written by cardiofm; its top level must be of type ``expect``."""
+    return _parsed(Path(path), what, expect, "JSON", json.loads, (json.JSONDecodeError,))
+
+
+def read_yaml(path: str | Path, what: str = "YAML file", *, expect: type = dict) -> Any:
+    """Parse a YAML file with the safe loader (no Python tags); its top level must be of type ``expect``
+    (an empty file reads as an empty mapping)."""
+    import yaml
+
+    return _parsed(Path(path), what, expect, "YAML", yaml.safe_load, (yaml.YAMLError,))
 
 
 def load_arrays(path: str | Path, what: str = "array file", keys: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
@@ -69,9 +65,10 @@ def load_arrays(path: str | Path, what: str = "array file", keys: tuple[str, ...
     must be present."""
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if not isinstance(z, np.lib.npyio.NpzFile):
-                raise ValueError("a single array, not an .npz archive")
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise ValueError("a single array, not an .npz archive")
+        with z:
             arrays = {k: np.asarray(z[k]) for k in z.files}
     except FileNotFoundError:
         raise FileFormatError(path, f"{what} is missing") from None

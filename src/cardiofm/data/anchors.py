@@ -41,9 +41,15 @@ def store_r_peaks(store: Store, lead: str = "II", *, progress: bool = False) -> 
         raise ConfigError(f"{store.path}: no lead {name} for R-peak detection (leads: {', '.join(store.leads)})")
     path, stamp = store.path / PEAKS_FILE, f"{store.manifest.get('source_sha1', '')}|{name}"
     if path.exists():
-        with np.load(path) as z:
-            if str(z["stamp"]) == stamp and len(z["hr"]) == len(store):
-                return StorePeaks(z["peaks"], z["offsets"], z["hr"])
+        from cardiofm.errors import FileFormatError
+        from cardiofm.fileio import load_arrays
+
+        try:
+            z = load_arrays(path, "R-peak cache", ("stamp", "peaks", "offsets", "hr"))
+        except FileFormatError:
+            z = {}  # a damaged cache is computed again
+        if z and str(z["stamp"]) == stamp and len(z["hr"]) == len(store):
+            return StorePeaks(z["peaks"], z["offsets"], z["hr"])
     k = list(store.leads).index(name)
     found, rates = [], []
     rows = range(len(store))

@@ -58,7 +58,9 @@ def run_cardioprime(cfg: RunConfig) -> RunDir:
               f"{len(rows['train'])} train, {len(rows['val'])} val, {len(rows['test'])} test records")
         info = fit_fold(cfg, store, {"train": rows["train"], "val": rows["val"]}, fold_dir, seed=cfg.seed)
         atomic_write_text(fold_dir / DONE, json.dumps(info, indent=1))
-    run.update_metrics("training", json.loads((fold_dir / DONE).read_text()))
+    from cardiofm.fileio import read_json
+
+    run.update_metrics("training", read_json(fold_dir / DONE, "fold summary"))
     module = load_fold_module(fold_dir, "cardioprime")
     run.update_metrics("cardioprime", analyse(module, store, rows["test"], run, cfg))
     return run
@@ -129,8 +131,14 @@ def ecg_features(store: Store, rows: np.ndarray, workers: int = 1) -> pd.DataFra
     path, stamp = store.path / FEATURES_FILE, str(store.manifest.get("source_sha1", ""))
     cached = pd.DataFrame()
     if path.exists():
-        got = pd.read_csv(path, dtype={"record_id": str})
-        if "source_sha1" in got and (got["source_sha1"] == stamp).all():
+        from cardiofm.errors import FileFormatError
+        from cardiofm.fileio import read_table
+
+        try:
+            got = read_table(path, "feature cache", dtype={"record_id": str})
+        except FileFormatError:
+            got = pd.DataFrame()  # a damaged cache is measured again
+        if "source_sha1" in got and "record_id" in got and (got["source_sha1"] == stamp).all():
             cached = got
     ids = store.cohort.index["record_id"].astype(str).to_numpy()[rows]
     todo = [r for r, rid in zip(rows, ids, strict=True) if cached.empty or rid not in set(cached["record_id"])]
@@ -194,10 +202,15 @@ def plot_reconstructions(module: Any, store: Store, rows: np.ndarray, path: Path
 
 def compare_runs(integrated: str | Path, baseline: str | Path, out: str | Path, *, title: str = "") -> pd.DataFrame:
     """Integrated / baseline ratio of each clustering metric per disease (the paper's Figure 3 panel)."""
+    from cardiofm.errors import FileFormatError
     from cardiofm.evaluate.clustering import integration_ratio, plot_ratio_heatmap
+    from cardiofm.fileio import read_table
 
-    a, b = (pd.read_csv(Path(p) / "clusters.csv") for p in (integrated, baseline))
+    a, b = (read_table(Path(p) / "clusters.csv", "clustering table") for p in (integrated, baseline))
     metrics = ["disease", "nmi", "ami", "homogeneity", "completeness"]
+    for p, t in ((integrated, a), (baseline, b)):
+        if not set(metrics) <= set(t.columns):
+            raise FileFormatError(Path(p) / "clusters.csv", f"not a clustering table (needs {', '.join(metrics)})")
     ratios = integration_ratio(a[metrics], b[metrics])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -178,7 +178,10 @@ def _read_meta(weights: Path, config: Path) -> dict[str, Any]:
             raise ConfigError(f"{weights}: not a readable safetensors file ({exc})") from exc
         if raw is None:
             raise ConfigError(f"{config}: missing, and {weights} carries no cardiofm config; re-save the model")
-        meta = json.loads(raw)
+        try:
+            meta = json.loads(raw)
+        except ValueError:
+            raise ConfigError(f"{weights}: its embedded cardiofm config is not valid JSON; re-save the model") from None
     if not isinstance(meta, dict) or "name" not in meta or not isinstance(meta.get("cfg"), dict):
         raise ConfigError(f"{config}: model config lacks 'name' or 'cfg'; re-save the model")
     return meta
