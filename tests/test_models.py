@@ -278,7 +278,7 @@ def test_register_model_and_model_cfg_recreates():
         with pytest.raises(ConfigError, match="registered twice"):
             register_model("_test_linear_enc")(Enc)
     finally:
-        registry_mod._REGISTRY.pop("_test_linear_enc", None)
+        registry_mod.MODELS.remove("_test_linear_enc")
     assert "_test_linear_enc" not in list_models()
 
 

@@ -168,7 +168,7 @@ def test_registry() -> None:
         with pytest.raises(ConfigError, match="twice"):
             register_extractor("test-upper")(lambda: None)  # type: ignore[arg-type,return-value]
     finally:
-        EXTRACTORS.pop("test-upper")
+        EXTRACTORS.remove("test-upper")
 
 
 def test_llm_extractor_needs_a_callable() -> None:

@@ -407,10 +407,9 @@ def _llm_summariser(llm: Callable[[str], str] | None = None, **kw: Any) -> LLMSu
 
 def create_summariser(name: str = "template", **kw: Any) -> Summariser:
     """A summariser by registry name (``"template"``, ``"llm"``) with its keyword arguments."""
-    if name not in SUMMARISERS:
-        raise ConfigError(f"unknown summariser {name!r}; available: {sorted(SUMMARISERS)}")
+    factory = SUMMARISERS.get(name)
     try:
-        return SUMMARISERS[name](**kw)
+        return factory(**kw)
     except TypeError as exc:
         raise ConfigError(f"summariser {name!r}: bad arguments {sorted(kw)}: {exc}") from exc
 

@@ -22,8 +22,9 @@ import numpy as np
 
 from cardiofm.data.transforms import resample
 from cardiofm.errors import CardiofmError, ConfigError
+from cardiofm.registry import Registry
 
-AUGMENTATIONS: dict[str, type] = {}
+AUGMENTATIONS: Registry[type[Augmentation]] = Registry("augmentation")
 NSTDB_ENV = "CARDIOFM_NSTDB"
 NOISE_SPLITS = ("train", "eval", "all")
 
@@ -45,7 +46,7 @@ def register_augmentation(name: str) -> Callable[[type], type]:
     """Class decorator: make an augmentation available to :func:`build_augmentation` by ``name``."""
 
     def wrap(cls: type) -> type:
-        AUGMENTATIONS[name] = cls
+        AUGMENTATIONS.add(name, cls)
         cls.name = name
         return cls
 
@@ -408,9 +409,7 @@ def _build_one(entry: str | Mapping[str, Any], fs: float | None) -> Augmentation
         raise ConfigError(f"augmentation spec must be a name or a dict with 'name', got {entry!r}")
     params = dict(entry)
     name = params.pop("name")
-    if name not in AUGMENTATIONS:
-        raise ConfigError(f"unknown augmentation {name!r}; known: {', '.join(sorted(AUGMENTATIONS))}")
-    cls = AUGMENTATIONS[name]
+    cls = AUGMENTATIONS.get(name)
     if name == "one_of":
         params["choices"] = [_build_one(c, fs) for c in params.get("choices", [])]
     if getattr(cls, "needs_fs", False) and params.get("fs") is None:

@@ -17,22 +17,18 @@ import numpy as np
 
 from cardiofm.data.header import Header, check_signal_file, check_signal_files, parse_header
 from cardiofm.data.record import LEADS_12, ECGRecord, repair_nonfinite
-from cardiofm.errors import RecordError, SamplingRateError
+from cardiofm.errors import ConfigError, RecordError, SamplingRateError
+from cardiofm.registry import Registry
 
 Reader = Callable[..., ECGRecord]
-READERS: dict[str, Reader] = {}
+READERS: Registry[Reader] = Registry("reader")
 
 _UNIT_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "microvolt": 1e-3, "v": 1e3, "nu": 1.0, "": 1.0}
 
 
 def register_reader(name: str) -> Callable[[Reader], Reader]:
     """Decorator: make a reader available to :func:`read_record` and Cohort rows by ``name``."""
-
-    def wrap(fn: Reader) -> Reader:
-        READERS[name] = fn
-        return fn
-
-    return wrap
+    return READERS.register(name)
 
 
 def read_record(path: str | Path, reader: str | None = None, **kwargs: Any) -> ECGRecord:
@@ -45,9 +41,10 @@ def read_record(path: str | Path, reader: str | None = None, **kwargs: Any) -> E
 def _get_reader(name: str, path: Path) -> Reader:
     if name not in READERS:
         import cardiofm.data.sources  # noqa: F401  (source modules register their own readers, e.g. "cinc")
-    if name not in READERS:
-        raise RecordError(path, f"no reader named {name!r}; known: {', '.join(sorted(READERS))}")
-    return READERS[name]
+    try:
+        return READERS.get(name)
+    except ConfigError as exc:
+        raise RecordError(path, str(exc)) from None
 
 
 def _reader_for_suffix(path: Path) -> str:

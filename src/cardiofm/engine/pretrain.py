@@ -112,9 +112,9 @@ def pretrain(cfg: RunConfig) -> RunDir:
 
     name = cfg.method.get("name")
     if name not in PRETRAINERS:
-        raise ConfigError(f"cardiofm pretrain runs self-supervised methods ({', '.join(sorted(PRETRAINERS))}), "
+        raise ConfigError(f"cardiofm pretrain runs self-supervised methods ({', '.join(PRETRAINERS.names())}), "
                           f"not {name!r}; use `cardiofm train` for supervised recipes")
-    return PRETRAINERS[name](cfg)
+    return PRETRAINERS.build(name, cfg)
 
 
 @PRETRAINERS.register("contrastive")

@@ -222,8 +222,10 @@ class ContrastiveModule(L.LightningModule):
         super().__init__()
         self.config = config if isinstance(config, ContrastiveConfig) else ContrastiveConfig(**config)
         cfg = self.config
-        if cfg.objective not in OBJECTIVES:
-            raise ConfigError(f"method.objective: unknown {cfg.objective!r}; known: {', '.join(sorted(OBJECTIVES))}")
+        try:
+            objective = OBJECTIVES.get(cfg.objective)
+        except ConfigError as exc:
+            raise ConfigError(f"method.objective: {exc}") from None
         if not (cfg.tau > 0 and 0 <= cfg.alpha <= 1 and cfg.lam >= 0):
             raise ConfigError(f"method: need tau > 0, 0 <= alpha <= 1, lam >= 0; got tau={cfg.tau}, alpha={cfg.alpha}, "
                               f"lam={cfg.lam}")
@@ -231,7 +233,7 @@ class ContrastiveModule(L.LightningModule):
         from cardiofm.models import create_model
 
         self.encoder = create_model(cfg.encoder, in_leads=cfg.in_leads, **cfg.encoder_cfg)
-        self.objective = OBJECTIVES[cfg.objective](cfg, self.encoder)
+        self.objective = objective(cfg, self.encoder)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The encoder's pooled embedding ``(B, embed_dim)``."""

@@ -10,6 +10,7 @@ from typing import Any
 import lightning as L
 
 from cardiofm.errors import ConfigError
+from cardiofm.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -19,16 +20,14 @@ class MethodEntry:
     config: type
 
 
-METHODS: dict[str, MethodEntry] = {}
+METHODS: Registry[MethodEntry] = Registry("method")
 
 
 def register_method(name: str, *, config: type) -> Callable[[type], type]:
     """Class decorator: make a LightningModule available as ``method.name`` in recipes."""
 
     def wrap(cls: type) -> type:
-        if name in METHODS and METHODS[name].module is not cls:
-            raise ConfigError(f"method {name!r} is registered twice")
-        METHODS[name] = MethodEntry(name, cls, config)
+        METHODS.add(name, MethodEntry(name, cls, config))
         return cls
 
     return wrap
@@ -44,9 +43,7 @@ def _load_builtin() -> None:
 
 def get_method(name: str) -> MethodEntry:
     _load_builtin()
-    if name not in METHODS:
-        raise ConfigError(f"unknown method {name!r}; known: {', '.join(sorted(METHODS))}")
-    return METHODS[name]
+    return METHODS.get(name)
 
 
 def method_config(name: str, values: dict[str, Any]) -> Any:

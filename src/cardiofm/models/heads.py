@@ -9,23 +9,19 @@ import torch
 from torch import nn
 
 from cardiofm.errors import ConfigError
+from cardiofm.registry import Registry
 
-_HEADS: dict[str, Callable[..., nn.Module]] = {}
+HEADS: Registry[Callable[..., nn.Module]] = Registry("head")
 
 
 def register_head(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:
     """Register a head class ``cls(embed_dim, n_out, **cfg)`` under ``name``."""
-
-    def deco(cls: type[nn.Module]) -> type[nn.Module]:
-        _HEADS[name] = cls
-        return cls
-
-    return deco
+    return HEADS.register(name)
 
 
 def list_heads() -> list[str]:
     """Sorted names of the registered heads."""
-    return sorted(_HEADS)
+    return HEADS.names()
 
 
 def _check_dims(embed_dim: int, n_out: int) -> None:
@@ -66,9 +62,8 @@ class MLPHead(nn.Module):
 
 def create_head(name: str, embed_dim: int, n_out: int, **cfg: Any) -> nn.Module:
     """Build head ``name``; unknown names or config keys raise ConfigError."""
-    if name not in _HEADS:
-        raise ConfigError(f"unknown head {name!r}; known heads: {', '.join(list_heads())}")
+    head = HEADS.get(name)
     try:
-        return _HEADS[name](embed_dim, n_out, **cfg)
+        return head(embed_dim, n_out, **cfg)
     except TypeError as exc:
         raise ConfigError(f"head {name!r}: invalid config {cfg}: {exc}") from exc

@@ -6,7 +6,6 @@ from ``forward`` and tokens ``(batch, n_tokens, embed_dim)`` from ``forward_feat
 
 from __future__ import annotations
 
-import fnmatch
 import inspect
 import json
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import torch
 from torch import nn
 
 from cardiofm.errors import ConfigError
+from cardiofm.registry import Registry
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ class ModelEntry:
     defaults: dict[str, Any]
 
 
-_REGISTRY: dict[str, ModelEntry] = {}
+MODELS: Registry[ModelEntry] = Registry("model")
 
 
 def _signature_defaults(builder: Callable[..., Any]) -> tuple[dict[str, Any], bool]:
@@ -54,10 +54,8 @@ def register_model(name: str, **defaults: Any) -> Callable[[T], T]:
     """Register an encoder builder (function or ``nn.Module`` class) under ``name`` with default config."""
 
     def deco(builder: T) -> T:
-        if name in _REGISTRY:
-            raise ConfigError(f"model name {name!r} is registered twice; pick another name")
         sig_defaults, _ = _signature_defaults(builder)  # type: ignore[arg-type]
-        _REGISTRY[name] = ModelEntry(name, builder, {**sig_defaults, **defaults})  # type: ignore[arg-type]
+        MODELS.add(name, ModelEntry(name, builder, {**sig_defaults, **defaults}))  # type: ignore[arg-type]
         return builder
 
     return deco
@@ -65,24 +63,17 @@ def register_model(name: str, **defaults: Any) -> Callable[[T], T]:
 
 def list_models(pattern: str | None = None) -> list[str]:
     """Sorted names of the registered models, optionally those matching the glob ``pattern`` (``"net1d*"``)."""
-    names = sorted(_REGISTRY)
-    return fnmatch.filter(names, pattern) if pattern else names
-
-
-def _entry(name: str) -> ModelEntry:
-    if name not in _REGISTRY:
-        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(list_models())}")
-    return _REGISTRY[name]
+    return MODELS.names(pattern)
 
 
 def model_defaults(name: str) -> dict[str, Any]:
     """The default config of model ``name`` (every key ``create_model`` accepts besides ``in_leads``)."""
-    return dict(_entry(name).defaults)
+    return dict(MODELS.get(name).defaults)
 
 
 def create_model(name: str, in_leads: int = 12, **cfg: Any) -> nn.Module:
     """Build a registered encoder; the module gets ``model_name`` and ``model_cfg`` (full resolved config)."""
-    entry = _entry(name)
+    entry = MODELS.get(name)
     _, var_kw = _signature_defaults(entry.builder)
     unknown = sorted(k for k in cfg if k not in entry.defaults)
     if unknown and not var_kw:

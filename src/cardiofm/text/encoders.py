@@ -70,7 +70,7 @@ def register_text_encoder(name: str) -> Callable[[Callable[..., TextEncoder]], C
 
 def available_text_encoders() -> list[str]:
     """Names of the registered text encoders."""
-    return sorted(TEXT_ENCODERS)
+    return TEXT_ENCODERS.names()
 
 
 def create_text_encoder(name: str = "minilm", *, cache_dir: str | Path | None = None, **kw: Any) -> TextEncoder:
@@ -84,10 +84,9 @@ def create_text_encoder(name: str = "minilm", *, cache_dir: str | Path | None = 
     Raises:
         ConfigError: unknown name, unknown setting, or a model that is not on this machine.
     """
-    if name not in TEXT_ENCODERS:
-        raise ConfigError(f"unknown text encoder {name!r}; known: {', '.join(available_text_encoders())}")
+    factory = TEXT_ENCODERS.get(name)
     try:
-        encoder = TEXT_ENCODERS[name](**kw)
+        encoder = factory(**kw)
     except TypeError as exc:
         raise ConfigError(f"text encoder {name!r}: invalid settings {sorted(kw)}: {exc}") from None
     return CachedTextEncoder(encoder, cache_dir) if cache_dir is not None else encoder

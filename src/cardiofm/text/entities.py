@@ -165,16 +165,15 @@ def _load_builtin() -> None:
 def available_extractors() -> list[str]:
     """Names of the registered extractors."""
     _load_builtin()
-    return sorted(EXTRACTORS)
+    return EXTRACTORS.names()
 
 
 def create_extractor(name: str = "rules", **kw: Any) -> EntityExtractor:
     """Build a registered extractor: ``"rules"`` (default) or ``"llm"`` (needs ``llm=callable``)."""
     _load_builtin()
-    if name not in EXTRACTORS:
-        raise ConfigError(f"unknown entity extractor {name!r}; known: {', '.join(sorted(EXTRACTORS))}")
+    factory = EXTRACTORS.get(name)
     try:
-        return EXTRACTORS[name](**kw)
+        return factory(**kw)
     except TypeError as exc:
         raise ConfigError(f"entity extractor {name!r}: {exc}") from None
 

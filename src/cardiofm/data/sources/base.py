@@ -10,8 +10,9 @@ from typing import Any, ClassVar
 from cardiofm.data.cohort import Cohort
 from cardiofm.data.containment import flag
 from cardiofm.errors import SourceError
+from cardiofm.registry import Registry
 
-SOURCES: dict[str, type[Source]] = {}
+SOURCES: Registry[type[Source]] = Registry("source", SourceError)
 
 
 class Source(ABC):
@@ -31,18 +32,19 @@ class Source(ABC):
 
 
 def register_source(name: str) -> Callable[[type[Source]], type[Source]]:
+    """Class decorator: make a :class:`Source` available to :func:`open_cohort` as ``name`` (sets ``cls.name``)."""
+
     def wrap(cls: type[Source]) -> type[Source]:
+        SOURCES.add(name, cls)
         cls.name = name
-        SOURCES[name] = cls
         return cls
 
     return wrap
 
 
 def get_source(name: str) -> Source:
-    if name not in SOURCES:
-        raise SourceError(f"unknown source {name!r}; known sources: {', '.join(sorted(SOURCES))}")
-    return SOURCES[name]()
+    """A new instance of source ``name``; an unknown name raises :class:`SourceError` listing the known ones."""
+    return SOURCES.build(name)
 
 
 def open_cohort(source: str, root: str | Path | None, *, entities: Any = True, **options: Any) -> Cohort:
