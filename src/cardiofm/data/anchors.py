@@ -50,7 +50,7 @@ def store_r_peaks(store: Store, lead: str = "II", *, progress: bool = False) -> 
             z = {}  # a damaged cache is computed again
         if z and str(z["stamp"]) == stamp and len(z["hr"]) == len(store):
             return StorePeaks(z["peaks"], z["offsets"], z["hr"])
-    k = list(store.leads).index(name)
+    k = store.lead_index(name)[0]
     found, rates = [], []
     rows = range(len(store))
     if progress:

@@ -27,7 +27,7 @@ import os
 import platform
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, as_completed, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,8 +40,9 @@ import pandas as pd
 from cardiofm import __version__
 from cardiofm.data.cohort import Cohort, Skip
 from cardiofm.data.fingerprint import DIGESTS, DigestCache, cohort_fingerprint, source_files
+from cardiofm.data.record import normalise_lead_name
 from cardiofm.data.transforms import Preprocess
-from cardiofm.errors import CardiofmError, StoreError
+from cardiofm.errors import CardiofmError, LeadError, StoreError
 from cardiofm.fileio import load_array, read_json
 from cardiofm.pool import worker_pool
 
@@ -354,6 +355,50 @@ class Store:
     def length(self) -> int:
         return int(self.preprocess.length or 0)
 
+    @property
+    def n_leads(self) -> int:
+        """Number of leads of every stored signal."""
+        return len(self.preprocess.leads)
+
+    def lead_index(self, names: Sequence[str] | str) -> list[int]:
+        """Positions of the leads ``names`` (any spelling: ``"avr"`` is aVR) among the store's leads, in order.
+
+        Raises:
+            LeadError: a lead is not in this store; the message names it and the store's leads.
+        """
+        wanted = [normalise_lead_name(n) for n in ([names] if isinstance(names, str) else names)]
+        have = self.leads
+        missing = list(dict.fromkeys(n for n in wanted if n not in have))
+        if missing:
+            what = f"lead {missing[0]} is" if len(missing) == 1 else f"leads {', '.join(missing)} are"
+            raise LeadError(self.path, f"{what} not in this store (it has {', '.join(have)})")
+        return [have.index(n) for n in wanted]
+
+    def n_leads_for(self, leads: Sequence[str] | None) -> int:
+        """Input leads a model gets: those of ``leads`` when a lead subset is given (checked to be in the
+        store, :class:`LeadError` otherwise), else every lead of the store."""
+        return len(self.lead_index(leads)) if leads else self.n_leads
+
+    def rows(self, split: str | Sequence[str] | None = None, task: str | None = None, *,
+             labelled_only: bool = True) -> np.ndarray:
+        """Store row positions (sorted, int64) of the records in ``split`` (one name or several; ``None``: all).
+
+        A store without a split column counts every record as ``"train"``. With ``task`` and
+        ``labelled_only``, only the records that count for the task are kept (those with a label of it;
+        every record of a complete task). An unknown task raises :class:`~cardiofm.errors.LabelError`.
+        """
+        index = self.cohort.index
+        keep = np.ones(len(index), dtype=bool)
+        if split is not None:
+            names = [split] if isinstance(split, str) else [str(s) for s in split]
+            have = index["split"].astype(str).to_numpy() if "split" in index else np.full(len(index), "train")
+            keep &= np.isin(have, names)
+        if task is not None:
+            labels = self.cohort.labels(task)
+            if labelled_only:
+                keep &= labels.labelled()
+        return np.flatnonzero(keep).astype(np.int64)
+
     def _chunk(self, c: int) -> np.ndarray:
         arr = self._chunks.get(c)
         if arr is None:
@@ -367,8 +412,9 @@ class Store:
 
     def batch(self, rows: np.ndarray) -> np.ndarray:
         """Signals of several cohort rows, ``(len(rows), leads, length)`` float32."""
-        return np.stack([self[int(i)] for i in rows]) if len(rows) else np.zeros((0, len(self.leads), self.length),
-                                                                                   np.float32)
+        if not len(rows):
+            return np.zeros((0, self.n_leads, self.length), np.float32)
+        return np.stack([self[int(i)] for i in rows])
 
     def __getstate__(self) -> dict[str, Any]:  # memmaps are reopened in each DataLoader worker
         state = dict(self.__dict__)

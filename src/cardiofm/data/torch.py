@@ -20,10 +20,9 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from cardiofm.data.anchors import beat_start, store_r_peaks
 from cardiofm.data.augment import build_augmentation, cosine_strength
-from cardiofm.data.record import normalise_lead_name
 from cardiofm.data.store import Store
 from cardiofm.data.tabular import Standardiser, modality_columns, numeric_table
-from cardiofm.errors import ConfigError, LeadError
+from cardiofm.errors import ConfigError
 
 Augment = Callable[[np.ndarray, np.random.Generator, float], np.ndarray]
 
@@ -49,21 +48,18 @@ class StoreDataset(Dataset):
                  beat_window: int | None = None, random_beat: bool = False) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         index = self.store.cohort.index
+        if rows is not None and split is not None:
+            raise ConfigError("give either split or rows, not both")
+        self.rows = self.store.rows(split, task, labelled_only=labelled_only)
         if rows is not None:
-            if split is not None:
-                raise ConfigError("give either split or rows, not both")
-            mask = np.zeros(len(index), dtype=bool)
-            mask[np.asarray(rows, dtype=np.int64)] = True
-        else:
-            mask = np.ones(len(index), dtype=bool) if split is None else (index["split"] == split).to_numpy()
+            given = np.zeros(len(index), dtype=bool)
+            given[np.asarray(rows, dtype=np.int64)] = True
+            self.rows = self.rows[given[self.rows]]
         self.labels: np.ndarray | None = None
         if task is not None:
             ls = self.store.cohort.labels(task)
-            if labelled_only:
-                mask &= ls.labelled()
-            self.labels = ls.matrix[mask].astype(np.float32)
+            self.labels = ls.matrix[self.rows].astype(np.float32)
             self.label_codes = list(ls.codes)
-        self.rows = np.flatnonzero(mask)
         self.tab: np.ndarray | None = None
         self.standardiser = standardiser
         if tabular is not None:
@@ -73,28 +69,16 @@ class StoreDataset(Dataset):
             self.tab = self.standardiser.apply(raw)
         self.beat_window, self.random_beat = beat_window, random_beat
         self.peaks = store_r_peaks(self.store) if beat_window else None
-        self.lead_idx = self._lead_index(leads)
+        self.lead_idx = None if leads is None else np.asarray(self.store.lead_index(leads))
         self.augment = build_augmentation(augment, fs=self.store.fs) if isinstance(augment, list) else augment
         self.seed = seed
         self.return_original = return_original
         self._epoch = mp.Value("i", 0, lock=False)
         self._strength = mp.Value("d", float(strength), lock=False)
 
-    def _lead_index(self, leads: Sequence[str] | None) -> np.ndarray | None:
-        if leads is None:
-            return None
-        have = list(self.store.leads)
-        idx = []
-        for name in leads:
-            n = normalise_lead_name(name)
-            if n not in have:
-                raise LeadError(self.store.path, f"lead {n} is not in this store (it has {', '.join(have)})")
-            idx.append(have.index(n))
-        return np.asarray(idx)
-
     @property
     def n_leads(self) -> int:
-        return len(self.store.leads) if self.lead_idx is None else len(self.lead_idx)
+        return self.store.n_leads if self.lead_idx is None else len(self.lead_idx)
 
     def set_epoch(self, epoch: int) -> None:
         self._epoch.value = int(epoch)

@@ -25,7 +25,7 @@ from cardiofm.data.augment import build_augmentation
 from cardiofm.data.record import normalise_lead_name
 from cardiofm.data.store import Store
 from cardiofm.data.torch import EpochShuffleSampler
-from cardiofm.errors import ConfigError, LeadError
+from cardiofm.errors import ConfigError
 
 LEAD_SAMPLING = ("random", "fixed")
 
@@ -72,7 +72,7 @@ class TwoViewDataset(Dataset):
                 raise ConfigError(f"store {s.store} is at {st.fs} Hz x {st.length} samples but {sources[0].store} "
                                   f"is at {first.fs} Hz x {first.length}; preprocess all sources alike")
         self.leads = [normalise_lead_name(n) for n in (leads or first.leads)]
-        self.lead_idx = [self._lead_index(st, s.store) for st, s in zip(self.stores, sources, strict=True)]
+        self.lead_idx = [np.asarray(st.lead_index(self.leads)) for st in self.stores]
         self.source_of = np.concatenate([np.full(len(s.rows), k) for k, s in enumerate(sources)])
         self.rows = np.concatenate([s.rows for s in sources])
         self.risk = np.concatenate([s.risk for s in sources]).astype(np.float32)
@@ -81,13 +81,6 @@ class TwoViewDataset(Dataset):
         self.augment = build_augmentation(augment, fs=first.fs)
         self.seed, self.fixed_views = int(seed), bool(fixed_views)
         self._epoch = mp.Value("i", 0, lock=False)
-
-    def _lead_index(self, store: Store, where: str | Path) -> np.ndarray:
-        have = list(store.leads)
-        missing = [n for n in self.leads if n not in have]
-        if missing:
-            raise LeadError(where, f"lead(s) {', '.join(missing)} not in this store (it has {', '.join(have)})")
-        return np.asarray([have.index(n) for n in self.leads])
 
     @property
     def n_leads(self) -> int:

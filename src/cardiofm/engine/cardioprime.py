@@ -181,14 +181,14 @@ def plot_reconstructions(module: Any, store: Store, rows: np.ndarray, path: Path
     with torch.inference_mode():
         w, hr = eval_windows(module, store, rows)
         rec = module(w, sample=False, hr=hr)["recon"].numpy()
-    have = list(store.leads)
-    shown = [ld for ld in leads if ld in have] or have[:1]
+    shown = [ld for ld in leads if ld in store.leads] or list(store.leads[:1])
+    positions = store.lead_index(shown)
     t = np.arange(w.shape[-1]) / store.fs
     fig = Figure(figsize=(10, 2.2 * len(rows)))
     axes = fig.subplots(len(rows), len(shown), squeeze=False)
     for i in range(len(rows)):
-        for j, lead in enumerate(shown):
-            ax, k = axes[i, j], have.index(lead)
+        for j, (lead, k) in enumerate(zip(shown, positions, strict=True)):
+            ax = axes[i, j]
             ax.plot(t, w[i, k].numpy(), color="0.2", lw=1.0, label="ECG")
             ax.plot(t, rec[i, k], color="tab:red", lw=1.0, label="reconstruction")
             ax.set_title(f"{store.cohort.index['record_id'].iloc[rows[i]]}, lead {lead}", fontsize=9)

@@ -32,10 +32,10 @@ def assign_cv_folds(store: Store, dev_rows: np.ndarray, task: str, k: int, seed:
     """Fold number (1..k) of each development row; grouped by patient, stratified on the task's labels."""
     idx = store.cohort.index
     if k <= 1:
-        split = idx["split"].astype(str).to_numpy()[dev_rows]
-        if not (split == "val").any():
+        is_val = np.isin(dev_rows, store.rows("val"))
+        if not is_val.any():
             raise ConfigError("cv.folds <= 1 uses the store's val split, but it has none; set cv.folds=5")
-        return np.where(split == "val", 1, 0)
+        return np.where(is_val, 1, 0)
     n_patients = idx["patient_id"].iloc[dev_rows].nunique()
     if n_patients < k:
         raise ConfigError(f"cv.folds={k} but the development set has only {n_patients} patients")

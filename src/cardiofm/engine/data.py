@@ -127,11 +127,8 @@ def dev_and_test_rows(store: Store, task: str) -> tuple[np.ndarray, np.ndarray]:
 
     Rows that do not count for the task (no label of a non-complete task) are left out of both.
     """
-    idx = store.cohort.index
-    counted = store.cohort.labels(task).labelled()
-    split = idx["split"].astype(str).to_numpy() if "split" in idx else np.full(len(idx), "train")
-    test = np.flatnonzero(counted & (split == "test"))
-    dev = np.flatnonzero(counted & (split != "test"))
+    test = store.rows("test", task)
+    dev = np.setdiff1d(store.rows(task=task), test)
     if len(dev) == 0:
         raise ConfigError(f"no development records (train/val) carry labels of task {task!r}")
     return dev, test

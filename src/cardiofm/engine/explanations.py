@@ -34,7 +34,7 @@ def explain_run(run: RunDir, cfg: RunConfig, store: Store, ps: Any, codes: list[
     pick = np.sort(rng.choice(len(ps.rows), size=min(max_records, len(ps.rows)), replace=False))
     signals = store.batch(ps.rows[pick])
     if cfg.data.leads:
-        signals = signals[:, [list(store.leads).index(n) for n in leads]]
+        signals = signals[:, store.lead_index(leads)]
     thresholds = {c: float((ecfg.get("thresholds") or {}).get(c, ecfg.get("default_threshold", 0.5))) for c in codes}
     out: dict[str, Any] = {"records_used": int(len(pick)), "beats": {}, "attribution": {}}
     section = "Explanations"
@@ -83,7 +83,7 @@ def _attributions(run: RunDir, cfg: RunConfig, store: Store, ps: Any, codes: lis
             models[fold] = load_fold_module(run.path / f"fold{fold}")
         x = store.batch(np.array([row]))
         if cfg.data.leads:
-            x = x[:, [list(store.leads).index(n) for n in leads]]
+            x = x[:, store.lead_index(leads)]
         attr = integrated_gradients(models[fold], x, target=j, steps=steps)
         share = lead_importance(attr)[0]
         rid = str(store.cohort.index["record_id"].iloc[row])

@@ -14,7 +14,6 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProg
 from lightning.pytorch.loggers import CSVLogger
 
 from cardiofm.config import RunConfig, TrainerConfig
-from cardiofm.data.record import normalise_lead_name
 from cardiofm.data.store import Store
 from cardiofm.data.torch import AugmentationSchedule, StoreDataModule
 from cardiofm.engine.data import augment_spec
@@ -87,7 +86,7 @@ def method_values(cfg: RunConfig, store: Store) -> dict[str, Any]:
         values.setdefault("encoder", model.pop("name"))
         values.setdefault("encoder_cfg", model)
     labels = store.cohort.labels(cfg.data.task)
-    derived: dict[str, Any] = {"in_leads": len(cfg.data.leads) if cfg.data.leads else len(store.leads),
+    derived: dict[str, Any] = {"in_leads": store.n_leads_for(cfg.data.leads),
                                "n_labels": len(labels.codes), "label_names": list(labels.codes), "fs": store.fs}
     if cfg.data.tabular is not None:
         from cardiofm.data.tabular import modality_columns
@@ -206,10 +205,7 @@ def training_log(fold_dir: Path) -> Any:
 def predict_rows(modules: Sequence[torch.nn.Module], store: Store, rows: np.ndarray, *,
                  leads: Sequence[str] | None = None, batch_size: int = 256) -> np.ndarray:
     """Mean sigmoid output of ``modules`` (a fold ensemble, or one model) over store ``rows``."""
-    lead_idx = None
-    if leads:
-        have = list(store.leads)
-        lead_idx = [have.index(normalise_lead_name(n)) for n in leads]
+    lead_idx = store.lead_index(leads) if leads else None
     out = []
     for a in range(0, len(rows), batch_size):
         x = store.batch(rows[a:a + batch_size])

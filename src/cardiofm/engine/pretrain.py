@@ -38,12 +38,6 @@ def first_per_patient(store: Store, rows: np.ndarray) -> np.ndarray:
     return np.sort(rows[first])
 
 
-def _rows_in(store: Store, splits: list[str]) -> np.ndarray:
-    idx = store.cohort.index
-    split = idx["split"].astype(str).to_numpy() if "split" in idx else np.full(len(idx), "train")
-    return np.flatnonzero(np.isin(split, splits))
-
-
 def _source(store: Store, rows: np.ndarray, cfg: RunConfig, name: str) -> ViewSource:
     from cardiofm.clinical.cohort_risk import cohort_score2
 
@@ -71,8 +65,8 @@ def pretrain_sources(cfg: RunConfig, run_path: Path) -> tuple[list[ViewSource], 
         where = run_path if k == 0 else run_path / f"extra{k}"
         store = prepare_store(dc, where, require_task=k == 0)
         name = f"{dc.source}" + (f" ({dc.root})" if dc.root else "")
-        train.append(_source(store, _rows_in(store, cfg.pretrain.splits), cfg, name))
-        val.append(_source(store, _rows_in(store, cfg.pretrain.val_splits), cfg, name))
+        train.append(_source(store, store.rows(cfg.pretrain.splits), cfg, name))
+        val.append(_source(store, store.rows(cfg.pretrain.val_splits), cfg, name))
         stores.append(store)
     if sum(len(s.rows) for s in val) < 2:
         raise ConfigError(f"pretraining needs validation records (splits {cfg.pretrain.val_splits}) for its "
@@ -147,7 +141,7 @@ def fit_pretraining(cfg: RunConfig, train: list[ViewSource], val: list[ViewSourc
     dm = TwoViewDataModule(train, val, leads=d.leads, lead_sampling=cfg.pretrain.lead_sampling,
                            augment=augment_spec(d.augment), batch_size=d.batch_size, num_workers=d.num_workers,
                            seed=cfg.seed)
-    n_leads = 1 if cfg.pretrain.lead_sampling == "random" else len(d.leads or Store(train[0].store).leads)
+    n_leads = 1 if cfg.pretrain.lead_sampling == "random" else Store(train[0].store).n_leads_for(d.leads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     module = create_method("contrastive", method_values(cfg, n_leads))
     n_train = sum(len(s.rows) for s in train)

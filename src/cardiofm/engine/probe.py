@@ -26,12 +26,12 @@ ALL_LEADS = "all"  # a probe "lead" meaning every lead of the store at once (a m
 
 def split_rows(store: Store, mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Store rows of the train, val and test splits (optionally only where ``mask`` holds)."""
-    idx = store.cohort.index
-    if "split" not in idx:
+    if "split" not in store.cohort.index:
         raise ConfigError(f"{store.path}: train/val/test splits are needed, and this store has none")
-    split = idx["split"].astype(str).to_numpy()
-    keep = np.ones(len(idx), bool) if mask is None else np.asarray(mask, bool)
-    out = {s: np.flatnonzero(keep & (split == s)) for s in ("train", "val", "test")}
+    out = {s: store.rows(s) for s in ("train", "val", "test")}
+    if mask is not None:
+        keep = np.asarray(mask, bool)
+        out = {s: r[keep[r]] for s, r in out.items()}
     empty = [s for s, r in out.items() if len(r) == 0]
     if empty:
         raise ConfigError(f"{store.path}: no {'/'.join(empty)} records")

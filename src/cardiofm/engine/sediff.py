@@ -110,7 +110,7 @@ def build_conditions(store: Store, cfg: RunConfig, train_rows: np.ndarray) -> Co
 
 def method_values(cfg: RunConfig, store: Store, cond: Conditions, stage: str) -> dict[str, Any]:
     values = {k: v for k, v in cfg.method.items() if k != "name"}
-    values.update(stage=stage, in_leads=len(store.leads), leads=list(store.leads), fs=float(store.fs),
+    values.update(stage=stage, in_leads=store.n_leads, leads=list(store.leads), fs=float(store.fs),
                   length=int(store.batch(np.arange(1)).shape[-1]), text_dim=int(cond.text.shape[1]),
                   classes=list(cond.classes))
     return values

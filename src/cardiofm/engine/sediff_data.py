@@ -122,7 +122,7 @@ def average_cycles(store: Store, n_phase: int) -> tuple[np.ndarray, np.ndarray]:
     from cardiofm.physio.cycles import average_cycle
 
     peaks = store_r_peaks(store, "II")
-    out = np.zeros((len(store), len(store.leads), n_phase), np.float32)
+    out = np.zeros((len(store), store.n_leads, n_phase), np.float32)
     ok = np.zeros(len(store), bool)
     for i in range(len(store)):
         c = average_cycle(np.asarray(store[i], dtype=np.float64), store.fs, peaks.of(i), n_phase=n_phase)

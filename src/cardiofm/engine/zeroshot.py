@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from cardiofm.data.record import normalise_lead_name
 from cardiofm.engine.cv import ensemble
 from cardiofm.engine.inference import check_writable_outputs, external_store, write_table
 from cardiofm.engine.rundir import RunDir
@@ -73,7 +72,6 @@ def zero_shot(run_dir: str | Path, labels: Sequence[str], source: str, root: str
     x = store.batch(np.arange(len(store)))
     leads = run.config().data.leads
     if leads:
-        have = list(store.leads)
-        x = x[:, [have.index(normalise_lead_name(n)) for n in leads]]
+        x = x[:, store.lead_index(leads)]
     p = zero_shot_scores(models, x, queries)
     return write_table(store, {f"p_{lab}": p[:, j] for j, lab in enumerate(labels)}, out)

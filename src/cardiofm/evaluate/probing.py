@@ -26,9 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from cardiofm.data.record import normalise_lead_name
 from cardiofm.data.store import Store
-from cardiofm.errors import ConfigError, LeadError
+from cardiofm.errors import ConfigError
 
 KINDS = ("classification", "regression")
 C_GRID = tuple(10.0 ** np.arange(-3, 2))        # logistic regression: C = 1e-3 .. 10
@@ -79,14 +78,7 @@ def lead_positions(store: Store, leads: Sequence[str]) -> list[int]:
     """Positions of ``leads`` (any spelling) among the store's leads; :class:`LeadError` if one is missing."""
     if isinstance(leads, str) or not leads:
         raise ConfigError(f"leads: expected a non-empty list of lead names such as ['I'], got {leads!r}")
-    have = list(store.leads)
-    out = []
-    for name in leads:
-        n = normalise_lead_name(name)
-        if n not in have:
-            raise LeadError(store.path, f"lead {name!r} is not in this store (it has {', '.join(have)})")
-        out.append(have.index(n))
-    return out
+    return store.lead_index(leads)
 
 
 @torch.inference_mode()
