@@ -17,7 +17,6 @@ and draws the paper's ratio heatmap.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -31,10 +30,9 @@ from cardiofm.data.store import Store
 from cardiofm.engine.data import prepare_store
 from cardiofm.engine.pretrain import PRETRAINERS
 from cardiofm.engine.probe import split_rows
-from cardiofm.engine.rundir import RunDir, atomic_write_text
+from cardiofm.engine.rundir import RunDir, run_once
 from cardiofm.errors import ConfigError
 
-DONE = "done.json"
 FEATURES_FILE = "ecg_features.csv"  # in the store folder: delineated features of its records
 ECG_FEATURES = ("pr", "qrs", "qtc_bazett", "hr", "axis_qrs", "axis_t")
 
@@ -53,14 +51,13 @@ def run_cardioprime(cfg: RunConfig) -> RunDir:
     store = prepare_store(cfg.data, run.path)
     rows = split_rows(store)
     fold_dir = run.path / "model"
-    if not (fold_dir / DONE).exists():
+
+    def fit() -> dict[str, Any]:
         print(f"== CardioPRIME (alpha1={cfg.method.get('alpha1', 2.0)}, modality {cfg.data.tabular}): "
               f"{len(rows['train'])} train, {len(rows['val'])} val, {len(rows['test'])} test records")
-        info = fit_fold(cfg, store, {"train": rows["train"], "val": rows["val"]}, fold_dir, seed=cfg.seed)
-        atomic_write_text(fold_dir / DONE, json.dumps(info, indent=1))
-    from cardiofm.fileio import read_json
+        return fit_fold(cfg, store, {"train": rows["train"], "val": rows["val"]}, fold_dir, seed=cfg.seed)
 
-    run.update_metrics("training", read_json(fold_dir / DONE, "fold summary"))
+    run.update_metrics("training", run_once(fold_dir, fit, "fold summary"))
     module = load_fold_module(fold_dir, "cardioprime")
     run.update_metrics("cardioprime", analyse(module, store, rows["test"], run, cfg))
     return run

@@ -8,7 +8,7 @@ mean prediction on held-out and external data.
 
 from __future__ import annotations
 
-import json
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,10 @@ from cardiofm.config import RunConfig
 from cardiofm.data.splits import check_leakage, grouped_multilabel_kfold
 from cardiofm.data.store import Store
 from cardiofm.engine.data import dev_and_test_rows, prepare_store
-from cardiofm.engine.fit import DONE, fit_fold, load_fold_module, predict_rows
-from cardiofm.engine.rundir import RunDir, atomic_write_text
+from cardiofm.engine.fit import fit_fold, load_fold_module, predict_rows
+from cardiofm.engine.rundir import RunDir, is_done, run_once
 from cardiofm.errors import ConfigError
-from cardiofm.fileio import load_arrays, read_json
+from cardiofm.fileio import load_arrays
 
 PREDICTIONS = "predictions.npz"
 
@@ -70,24 +70,27 @@ def train(cfg: RunConfig) -> RunDir:
     summary: dict[str, Any] = {}
     for k in _fold_ids(cfg):
         fold_dir = run.fold_dir(k)
-        done = fold_dir / DONE
-        if not done.exists():
-            print(f"== fold {k}: {int((folds != k).sum() if cfg.cv.folds > 1 else (folds == 0).sum())} train, "
-                  f"{int((folds == k).sum())} val, {len(test)} test records")
-            train_rows = dev[folds != k] if cfg.cv.folds > 1 else dev[folds == 0]
-            rows = {"train": train_rows, "val": dev[folds == k]}
-            info = fit_fold(cfg, store, rows, fold_dir, seed=cfg.seed + k)
-            module = load_fold_module(fold_dir, cfg.method["name"])
-            p_val = predict_rows([module], store, rows["val"], leads=cfg.data.leads)
-            p_test = predict_rows([module], store, test, leads=cfg.data.leads)
-            np.savez(fold_dir / PREDICTIONS, val_rows=rows["val"], p_val=p_val, test_rows=test, p_test=p_test)
-            _save_encoder(module, fold_dir)
-            info["method"] = cfg.method["name"]
-            atomic_write_text(done, json.dumps(info, indent=1))
-        summary[f"fold{k}"] = read_json(done, "fold summary")
+        fit = functools.partial(_train_fold, cfg, store, dev, folds, test, k, fold_dir)
+        summary[f"fold{k}"] = run_once(fold_dir, fit, "fold summary")
     write_predictions(run, store, cfg, dev, folds, test)
     run.update_metrics("training", summary)
     return run
+
+
+def _train_fold(cfg: RunConfig, store: Store, dev: np.ndarray, folds: np.ndarray, test: np.ndarray, k: int,
+                fold_dir: Path) -> dict[str, Any]:
+    """Fit fold ``k`` (validation rows: fold ``k`` of ``dev``) and save its predictions and encoder."""
+    print(f"== fold {k}: {int((folds != k).sum() if cfg.cv.folds > 1 else (folds == 0).sum())} train, "
+          f"{int((folds == k).sum())} val, {len(test)} test records")
+    rows = {"train": dev[folds != k] if cfg.cv.folds > 1 else dev[folds == 0], "val": dev[folds == k]}
+    info = fit_fold(cfg, store, rows, fold_dir, seed=cfg.seed + k)
+    module = load_fold_module(fold_dir, cfg.method["name"])
+    p_val = predict_rows([module], store, rows["val"], leads=cfg.data.leads)
+    p_test = predict_rows([module], store, test, leads=cfg.data.leads)
+    np.savez(fold_dir / PREDICTIONS, val_rows=rows["val"], p_val=p_val, test_rows=test, p_test=p_test)
+    _save_encoder(module, fold_dir)
+    info["method"] = cfg.method["name"]
+    return info
 
 
 def _save_encoder(module: torch.nn.Module, fold_dir: Path) -> None:
@@ -128,7 +131,7 @@ def write_predictions(run: RunDir, store: Store, cfg: RunConfig, dev: np.ndarray
 def ensemble(run_dir: str | Path) -> list[torch.nn.Module]:
     """The best model of every trained fold of a run, for fold-ensemble inference on external data."""
     run = RunDir.open(run_dir)
-    dirs = sorted(p for p in run.path.glob("fold*") if (p / DONE).exists())
+    dirs = sorted(p for p in run.path.glob("fold*") if is_done(p))
     if not dirs:
         raise ConfigError(f"{run.path}: no trained fold; run `cardiofm train` first")
     return [load_fold_module(d) for d in dirs]

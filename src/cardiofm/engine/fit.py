@@ -17,11 +17,11 @@ from cardiofm.config import RunConfig, TrainerConfig
 from cardiofm.data.store import Store
 from cardiofm.data.torch import AugmentationSchedule, StoreDataModule
 from cardiofm.engine.data import augment_spec
+from cardiofm.engine.rundir import done_info, is_done
 from cardiofm.errors import CardiofmError, ConfigError, FileFormatError
-from cardiofm.fileio import load_checkpoint, read_json, read_table
+from cardiofm.fileio import load_checkpoint, read_table
 from cardiofm.methods.registry import create_method, get_method
 
-DONE = "done.json"
 # Lightning's start-up chatter (hardware lines, tips, "limit_train_batches=1.0 was configured") is noise
 # in a run log; its warnings about real problems still show.
 _QUIET = ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda", "lightning.fabric")
@@ -172,8 +172,8 @@ def load_fold_module(fold_dir: Path, method: str | None = None) -> L.LightningMo
     ckpt = fold_dir / "checkpoints" / "best.ckpt"
     if not ckpt.exists():
         raise ConfigError(f"{ckpt}: missing; has this fold been trained?")
-    name = method or (read_json(fold_dir / DONE, "fold summary").get("method", "supervised")
-                      if (fold_dir / DONE).exists() else "supervised")
+    name = method or (done_info(fold_dir, "fold summary").get("method", "supervised") if is_done(fold_dir)
+                      else "supervised")
     return module_from_checkpoint(get_method(name).module, ckpt)
 
 

@@ -22,13 +22,11 @@ from cardiofm.data.store import Store
 from cardiofm.data.views import TwoViewDataModule, ViewSource
 from cardiofm.engine.data import augment_spec, prepare_store
 from cardiofm.engine.fit import fit_resumable
-from cardiofm.engine.rundir import RunDir, atomic_write_text
+from cardiofm.engine.rundir import RunDir, atomic_write_text, run_once
 from cardiofm.errors import ConfigError
-from cardiofm.fileio import load_checkpoint, read_json
+from cardiofm.fileio import load_checkpoint
 from cardiofm.methods.registry import create_method
 from cardiofm.registry import Registry
-
-DONE = "done.json"
 
 
 def first_per_patient(store: Store, rows: np.ndarray) -> np.ndarray:
@@ -123,10 +121,8 @@ def pretrain_contrastive(cfg: RunConfig) -> RunDir:
     train, val, stores = pretrain_sources(cfg, run.path)
     atomic_write_text(run.path / "sources.json", json.dumps(describe_sources(train, val), indent=1))
     fold_dir = run.path / "pretrain"
-    if not (fold_dir / DONE).exists():
-        info = fit_pretraining(cfg, train, val, fold_dir)
-        atomic_write_text(fold_dir / DONE, json.dumps(info, indent=1))
-    run.update_metrics("pretraining", read_json(fold_dir / DONE, "pretraining summary"))
+    run.update_metrics("pretraining", run_once(fold_dir, lambda: fit_pretraining(cfg, train, val, fold_dir),
+                                               "pretraining summary"))
     if cfg.probe.tasks or cfg.probe.regression:
         from cardiofm.engine.probe import probe_run
 

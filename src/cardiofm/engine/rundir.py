@@ -22,6 +22,7 @@ from cardiofm.paths import check_output_dir
 
 CONFIG = "config.yaml"
 METRICS = "metrics.json"
+DONE = "done.json"  # a step's folder (fold, stage) is finished when it holds this summary
 # Keys that may change between a run and its resumption without changing what is computed.
 RUNTIME_KEYS = {("trainer", "progress"), ("trainer", "threads"), ("data", "num_workers"),
                 ("data", "build_workers")}
@@ -119,3 +120,29 @@ def _json_default(o: Any) -> Any:
     if hasattr(o, "item"):
         return o.item()
     return str(o)
+
+
+def is_done(folder: Path) -> bool:
+    """Whether the step that writes into ``folder`` (a fold, a stage) has finished."""
+    return (folder / DONE).exists()
+
+
+def mark_done(folder: Path, info: dict[str, Any]) -> dict[str, Any]:
+    """Write ``folder``'s done marker with the step's summary ``info`` (atomically); returns ``info``."""
+    atomic_write_text(folder / DONE, json.dumps(info, indent=1, default=_json_default))
+    return info
+
+
+def done_info(folder: Path, what: str = "step summary") -> dict[str, Any]:
+    """The summary a finished step wrote into ``folder``."""
+    return read_json(folder / DONE, what)
+
+
+def run_once(folder: Path, step: Any, what: str = "step summary") -> dict[str, Any]:
+    """``step()`` (which returns the step's summary) unless ``folder`` is done already; the summary either way.
+
+    A step interrupted before its marker was written runs again and resumes from its own checkpoints.
+    """
+    if not is_done(folder):
+        mark_done(folder, step())
+    return done_info(folder, what)

@@ -13,7 +13,6 @@ reused, so ablations of the diffusion stage share one autoencoder.
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from cardiofm.data.store import Store
 from cardiofm.engine.data import prepare_store
 from cardiofm.engine.pretrain import PRETRAINERS
 from cardiofm.engine.probe import split_rows
-from cardiofm.engine.rundir import RunDir, atomic_write_text
+from cardiofm.engine.rundir import RunDir, done_info, is_done, mark_done
 from cardiofm.engine.sediff_data import (
     Conditions,
     average_cycles,
@@ -43,9 +42,8 @@ from cardiofm.engine.sediff_data import (
     summaries,
 )
 from cardiofm.errors import ConfigError, FileFormatError
-from cardiofm.fileio import load_arrays, read_json, read_table
+from cardiofm.fileio import load_arrays, read_table
 
-DONE = "done.json"
 STAGE_DIRS = {"vae": "vae", "diffusion": "diffusion"}
 
 
@@ -154,16 +152,16 @@ def _vae_stage(cfg: RunConfig, run: RunDir, store: Store, cond: Conditions, data
 
     fold = run.path / STAGE_DIRS["vae"]
     src = cfg.generation.autoencoder
-    if src and not (fold / DONE).exists():
+    if src and not is_done(fold):
         other = Path(src) / STAGE_DIRS["vae"]
-        if not (other / DONE).exists():
+        if not is_done(other):
             raise ConfigError(f"generation.autoencoder={src}: no finished VAE stage in {other}")
         shutil.copytree(other, fold, dirs_exist_ok=True)
-    if not (fold / DONE).exists():
+    if not is_done(fold):
         L.seed_everything(cfg.seed, workers=True, verbose=False)
         module = create_method("sediff", method_values(cfg, store, cond, "vae"))
         print(f"== SE-Diff stage 1 (VAE + beat decoder): {len(data.train)} train, {len(data.val)} val records")
-        atomic_write_text(fold / DONE, json.dumps(_fit(module, cfg, data, fold, "vae"), indent=1))
+        mark_done(fold, _fit(module, cfg, data, fold, "vae"))
     return fold
 
 
@@ -172,7 +170,7 @@ def _diffusion_stage(cfg: RunConfig, run: RunDir, store: Store, cond: Conditions
     from cardiofm.methods.registry import create_method
 
     fold = run.path / STAGE_DIRS["diffusion"]
-    if (fold / DONE).exists():
+    if is_done(fold):
         return fold
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     module = create_method("sediff", method_values(cfg, store, cond, "diffusion"))
@@ -188,7 +186,7 @@ def _diffusion_stage(cfg: RunConfig, run: RunDir, store: Store, cond: Conditions
     c = module.config
     print(f"== SE-Diff stage 2 (diffusion; w_euler={c.w_euler}, w_inter={c.w_inter}, w_spec={c.w_spec}, "
           f"retrieval={'on' if c.use_retrieval else 'off'}): {len(data.train)} train records")
-    atomic_write_text(fold / DONE, json.dumps(_fit(module, cfg, data, fold, "diffusion"), indent=1))
+    mark_done(fold, _fit(module, cfg, data, fold, "diffusion"))
     return fold
 
 
@@ -222,9 +220,9 @@ def run_sediff(cfg: RunConfig) -> RunDir:
     sets = {k: ConditionedECGs(x[rows[k]], cycles, ok, cond, rows[k]) for k in ("train", "val")}
     data = ConditionedData(sets["train"], sets["val"], cfg.data.batch_size, cfg.seed)
     vae_dir = _vae_stage(cfg, run, store, cond, data)
-    run.update_metrics("vae", read_json(vae_dir / DONE, "stage summary"))
+    run.update_metrics("vae", done_info(vae_dir, "stage summary"))
     diff_dir = _diffusion_stage(cfg, run, store, cond, data, vae_dir, eta)
-    run.update_metrics("diffusion", read_json(diff_dir / DONE, "stage summary"))
+    run.update_metrics("diffusion", done_info(diff_dir, "stage summary"))
     fit = read_table(run.path / "eta_fit.csv", "simulator fit table")
     run.update_metrics("eta_fit", {"classes": cond.classes,
                                    "median_relative_rmse": float(fit["relative_rmse"].median())})
