@@ -17,7 +17,8 @@ import numpy as np
 from cardiofm.errors import FileFormatError
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (at most 300 characters), for a one-line error."""
     return " ".join(str(exc).split())[:300] or type(exc).__name__
 
 
@@ -38,7 +39,7 @@ def _parsed(path: Path, what: str, expect: type, kind: str, parse: Any, errors: 
     try:
         value = parse(read_text(path, what))
     except errors as exc:
-        raise FileFormatError(path, f"not a valid {what} ({_one_line(exc)})") from None
+        raise FileFormatError(path, f"not a valid {what} ({one_line(exc)})") from None
     if value is None and expect is dict:
         value = {}
     if not isinstance(value, expect):
@@ -73,7 +74,7 @@ def load_arrays(path: str | Path, what: str = "array file", keys: tuple[str, ...
     except FileNotFoundError:
         raise FileFormatError(path, f"{what} is missing") from None
     except (OSError, ValueError, EOFError, KeyError, TypeError) as exc:  # pickled, truncated, not a zip
-        raise FileFormatError(path, f"not a valid {what} ({_one_line(exc)})") from None
+        raise FileFormatError(path, f"not a valid {what} ({one_line(exc)})") from None
     missing = [k for k in keys if k not in arrays]
     if missing:
         raise FileFormatError(path, f"not a valid {what}: arrays {', '.join(missing)} are missing")
@@ -88,7 +89,7 @@ def load_array(path: str | Path, what: str = "array file", *, mmap: bool = False
     except FileNotFoundError:
         raise FileFormatError(path, f"{what} is missing") from None
     except (OSError, ValueError, EOFError) as exc:
-        raise FileFormatError(path, f"not a valid {what} ({_one_line(exc)})") from None
+        raise FileFormatError(path, f"not a valid {what} ({one_line(exc)})") from None
     if not isinstance(arr, np.ndarray):
         raise FileFormatError(path, f"not a valid {what}: an archive, not one array")
     return arr
@@ -104,7 +105,7 @@ def read_table(path: str | Path, what: str = "CSV table", **kwargs: Any) -> Any:
     except FileNotFoundError:
         raise FileFormatError(path, f"{what} is missing") from None
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise FileFormatError(path, f"not a valid {what} ({_one_line(exc)})") from None
+        raise FileFormatError(path, f"not a valid {what} ({one_line(exc)})") from None
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -124,11 +125,11 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        reason = _one_line(exc).split(" Check the documentation")[0]
+        reason = one_line(exc).split(" Check the documentation")[0]
         raise FileFormatError(path, "refused: the checkpoint holds objects other than tensors and plain data, "
                                     f"which could run code when loaded ({reason[:200]})") from None
     except (RuntimeError, OSError, EOFError, ValueError, AttributeError, ImportError, TypeError) as exc:
-        raise FileFormatError(path, f"not a readable checkpoint ({_one_line(exc)})") from None
+        raise FileFormatError(path, f"not a readable checkpoint ({one_line(exc)})") from None
     if not isinstance(state, dict) or not isinstance(state.get("state_dict"), dict):
         raise FileFormatError(path, "not a cardiofm checkpoint (no state_dict)")
     if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state["state_dict"].items()):

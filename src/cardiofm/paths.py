@@ -25,6 +25,14 @@ def _why(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+def _require_writable(folder: Path, where: str, advice: str = "choose a writable location") -> None:
+    """:func:`_probe` ``folder``; a failure is an :class:`OutputError` "``where`` is not writable (why); advice"."""
+    try:
+        _probe(folder)
+    except OSError as exc:
+        raise OutputError(f"{where} is not writable ({_why(exc)}); {advice}") from None
+
+
 def _check_creatable(path: Path, what: str, shown: Path, kind: str) -> None:
     """``path`` (a folder to be made) does not exist: its nearest existing ancestor must be a writable folder."""
     anc = path.absolute()
@@ -33,11 +41,7 @@ def _check_creatable(path: Path, what: str, shown: Path, kind: str) -> None:
     if not anc.is_dir():
         raise OutputError(f"{what} {shown}: cannot create the {kind}, {anc} is a file, not a folder; "
                           "choose another path")
-    try:
-        _probe(anc)
-    except OSError as exc:
-        raise OutputError(f"{what} {shown}: cannot create the {kind}, {anc} is not writable ({_why(exc)}); "
-                          "choose a writable location") from None
+    _require_writable(anc, f"{what} {shown}: cannot create the {kind}, {anc}")
 
 
 def check_output_dir(path: str | Path, what: str = "--out") -> Path:
@@ -51,11 +55,7 @@ def check_output_dir(path: str | Path, what: str = "--out") -> Path:
         if p.exists():
             if not p.is_dir():
                 raise OutputError(f"{what} {p}: is a file, not a folder; choose a folder path")
-            try:
-                _probe(p)
-            except OSError as exc:
-                raise OutputError(f"{what} {p}: folder is not writable ({_why(exc)}); "
-                                  "choose a writable location or fix its permissions") from None
+            _require_writable(p, f"{what} {p}: folder", "choose a writable location or fix its permissions")
         elif os.path.lexists(p):
             raise OutputError(f"{what} {p}: is a broken symbolic link; remove it or choose another folder")
         else:
@@ -92,11 +92,7 @@ def check_output_file(path: str | Path, what: str = "--out") -> Path:
         else:
             parent = p.absolute().parent
             if parent.is_dir():
-                try:
-                    _probe(parent)
-                except OSError as exc:
-                    raise OutputError(f"{what} {p}: folder {parent} is not writable ({_why(exc)}); "
-                                      "choose a writable location") from None
+                _require_writable(parent, f"{what} {p}: folder {parent}")
             else:
                 _check_creatable(parent, what, p, "file's folder")
     except OSError as exc:

@@ -19,7 +19,7 @@ from cardiofm.data.torch import AugmentationSchedule, StoreDataModule
 from cardiofm.engine.data import augment_spec
 from cardiofm.engine.rundir import done_info, is_done
 from cardiofm.errors import CardiofmError, ConfigError, FileFormatError
-from cardiofm.fileio import load_checkpoint, read_table
+from cardiofm.fileio import load_checkpoint, one_line, read_table
 from cardiofm.methods.registry import create_method, get_method
 
 # Lightning's start-up chatter (hardware lines, tips, "limit_train_batches=1.0 was configured") is noise
@@ -188,8 +188,7 @@ def module_from_checkpoint(module_cls: Any, ckpt: Path) -> Any:
         module = module_cls(config)
         module.load_state_dict(state["state_dict"])
     except (TypeError, ValueError, KeyError, RuntimeError, CardiofmError) as exc:
-        reason = " ".join(str(exc).split())[:300]
-        raise FileFormatError(ckpt, f"checkpoint does not match its model ({reason})") from None
+        raise FileFormatError(ckpt, f"checkpoint does not match its model ({one_line(exc)})") from None
     return module.eval()
 
 
