@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_io import load_json, save_json, synthetic_cohort  # noqa: E402
 from ptbxl_report import REPO  # noqa: E402
 
-from cardiofm.config import load_config  # noqa: E402
+from cardiofm.systems import load_config  # noqa: E402
 
 MODALITIES = ("dexa", "cgm", "retina", "liver", "anthro")
 
@@ -53,7 +53,7 @@ def common(args: argparse.Namespace) -> list[str]:
 
 
 def run_one(args: argparse.Namespace, variant: str, name: str, extra: list[str]) -> dict[str, Any]:
-    from cardiofm.engine.pretrain import pretrain
+    from cardiofm.systems import run_system
 
     w = Path(args.work)
     if variant == "synthetic":
@@ -62,7 +62,7 @@ def run_one(args: argparse.Namespace, variant: str, name: str, extra: list[str])
         data = [f"data.root={args.ptbxl_root}", f"data.store={w / 'stores' / 'ptbxl'}"]
     cfg = load_config("cardioprime", variant, [f"out={w / 'runs' / name}", *data, *common(args), *extra])
     t0 = time.perf_counter()
-    run = pretrain(cfg)
+    run = run_system(cfg)
     m = run.metrics()
     print(f"== {name}: {time.perf_counter() - t0:.0f} s this call, test MSE {m['cardioprime']['test_mse']:.3f}",
           flush=True)
@@ -82,7 +82,7 @@ def train_all(args: argparse.Namespace) -> dict[str, Any]:
 def compare_all(args: argparse.Namespace, runs: dict[str, Any]) -> dict[str, Any]:
     import pandas as pd
 
-    from cardiofm.engine.cardioprime import compare_runs
+    from cardiofm.systems.cardioprime.run import compare_runs
 
     w = Path(args.work)
     out: dict[str, Any] = {}
@@ -124,7 +124,7 @@ class PlainLSTMVAE(torch.nn.Module):
 
 
 def step_cost(args: argparse.Namespace, repeats: int = 12) -> dict[str, float]:
-    from cardiofm.methods.cardioprime import CardioPrimeConfig, CardioPrimeModule
+    from cardiofm.systems.cardioprime.module import CardioPrimeConfig, CardioPrimeModule
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

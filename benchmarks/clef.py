@@ -38,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_io import load_json, save_json, synthetic_cohort  # noqa: E402
 from ptbxl_report import REPO, hardware, write_section  # noqa: E402
 
-from cardiofm.config import ProbeConfig, load_config  # noqa: E402
+from cardiofm.systems import load_config  # noqa: E402
+from cardiofm.systems.clef.config import ProbeConfig  # noqa: E402
 from cardiofm.data.store import Store  # noqa: E402
 
 OBJECTIVES: dict[str, list[str]] = {
@@ -88,13 +89,13 @@ def overrides(args: argparse.Namespace, name: str) -> list[str]:
 
 
 def pretrain_all(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    from cardiofm.engine.pretrain import pretrain
+    from cardiofm.systems import run_system
 
     out = {}
     for name in args.objectives:
         cfg = load_config("clef", "ptbxl", overrides(args, name))
         t0 = time.perf_counter()
-        run = pretrain(cfg)
+        run = run_system(cfg)
         info = run.metrics()["pretraining"]
         info["sources"] = json.loads((run.path / "sources.json").read_text())
         print(f"== {name}: {info['epochs']} epochs, {info['train_seconds']:.0f} s (this call "
@@ -120,7 +121,7 @@ def encoders(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def probe_all(args: argparse.Namespace, data: str, probe: ProbeConfig, store: Store) -> list[dict[str, Any]]:
-    from cardiofm.engine.probe import probe_encoder
+    from cardiofm.systems.clef.probe import probe_encoder
 
     rows: list[dict[str, Any]] = []
     w = Path(args.work)
@@ -137,7 +138,7 @@ def probe_all(args: argparse.Namespace, data: str, probe: ProbeConfig, store: St
 
 
 def finetune_all(args: argparse.Namespace, store: Store) -> list[dict[str, Any]]:
-    from cardiofm.engine.probe import probe_encoder
+    from cardiofm.systems.clef.probe import probe_encoder
 
     if not args.finetune_tasks or not args.finetune_fractions:
         return []

@@ -177,6 +177,7 @@ def planned_epochs(key: str, budget_s: float, n_train: int) -> int:
 
 
 def run_cardiofm(args: argparse.Namespace, task: str, name: str, n_train: int) -> dict[str, Any]:
+    import cardiofm.systems  # noqa: F401  (registers the systems)
     from cardiofm.config import config_from_dict
     from cardiofm.engine.cv import train
     from cardiofm.engine.fit import load_fold_module

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_io import load_json, save_json, synthetic_cohort  # noqa: E402
 from ptbxl_report import REPO  # noqa: E402
 
-from cardiofm.config import load_config  # noqa: E402
+from cardiofm.systems import load_config  # noqa: E402
 
 ABLATIONS = {"no_simulator": ["method.w_euler=0", "method.w_inter=0", "method.w_spec=0"],
              "no_retrieval": ["method.use_retrieval=false"]}
@@ -80,7 +80,7 @@ def epochs_of(args: argparse.Namespace, dataset: str) -> tuple[int, int]:
 
 
 def train_variant(args: argparse.Namespace, dataset: str, name: str, extra: list[str]) -> dict[str, Any]:
-    from cardiofm.engine.pretrain import pretrain
+    from cardiofm.systems import run_system
 
     w = Path(args.work)
     reuse = [] if name == "sediff" else [f"generation.autoencoder={w / 'runs' / f'{dataset}_sediff'}"]
@@ -91,14 +91,14 @@ def train_variant(args: argparse.Namespace, dataset: str, name: str, extra: list
     cfg = load_config("sediff", dataset, [f"out={w / 'runs' / f'{dataset}_{name}'}", *data_overrides(args, dataset),
                                           *settings, *reuse, *extra])
     t0 = time.perf_counter()
-    run = pretrain(cfg)
+    run = run_system(cfg)
     print(f"== {dataset}/{name}: {time.perf_counter() - t0:.0f} s this call", flush=True)
     return {"run": str(run.path), **run.metrics()}
 
 
 def _rows(run: str) -> tuple[Any, dict[str, np.ndarray]]:
     from cardiofm.engine.data import prepare_store
-    from cardiofm.engine.probe import split_rows
+    from cardiofm.engine.data import split_rows
     from cardiofm.engine.rundir import RunDir
 
     r = RunDir.open(run)
@@ -109,9 +109,9 @@ def _rows(run: str) -> tuple[Any, dict[str, np.ndarray]]:
 def generated(run: str, rows: np.ndarray, tag: str, work: Path, seed: int = 0,
               repeat: int = 1) -> tuple[np.ndarray, float]:
     """Generated ECGs for ``rows`` (``repeat`` per row, seeds differ), cached; and samples/s of the first make."""
-    from cardiofm.engine.sediff import STAGE_DIRS, load_stage
-    from cardiofm.engine.sediff_data import Conditions
-    from cardiofm.engine.sediff_eval import generate_rows
+    from cardiofm.systems.sediff.run import STAGE_DIRS, load_stage
+    from cardiofm.systems.sediff.conditions import Conditions
+    from cardiofm.systems.sediff.evaluation import generate_rows
 
     path = work / "generated" / f"{tag}.npz"
     if path.exists():
@@ -145,7 +145,7 @@ def recall_scores(supreme_run: str, x: np.ndarray, queries: list[str]) -> np.nda
     """``(n_queries, n_ecgs)`` SuPreME scores of z-scored ``x`` for the query texts."""
     from cardiofm.data.transforms import zscore
     from cardiofm.engine.cv import ensemble
-    from cardiofm.engine.zeroshot import zero_shot_scores
+    from cardiofm.systems.supreme.zeroshot import zero_shot_scores
     from cardiofm.text.encoders import create_text_encoder
 
     models = ensemble(supreme_run)
@@ -155,11 +155,11 @@ def recall_scores(supreme_run: str, x: np.ndarray, queries: list[str]) -> np.nda
 
 
 def evaluate_dataset(args: argparse.Namespace, dataset: str, runs: dict[str, Any]) -> dict[str, Any]:
-    from cardiofm.engine.sediff_data import Conditions
-    from cardiofm.engine.sediff_eval import signal_metrics
-    from cardiofm.engine.zeroshot import query_for
+    from cardiofm.systems.sediff.conditions import Conditions
+    from cardiofm.systems.sediff.evaluation import signal_metrics
+    from cardiofm.systems.supreme.zeroshot import query_for
     from cardiofm.evaluate import generation as gm
-    from cardiofm.evaluate.augmentation import train_classifier
+    from cardiofm.systems.sediff.augmentation import train_classifier
 
     w = Path(args.work)
     cache = w / f"eval_{dataset}.json"
@@ -230,7 +230,7 @@ def rare_class(y_train: np.ndarray, y_test: np.ndarray, codes: list[str], min_te
 
 def augmentation(args: argparse.Namespace, dataset: str, runs: dict[str, Any], store: Any, rows: dict[str, np.ndarray],
                  y: np.ndarray, real: dict[str, np.ndarray], p_base: np.ndarray, pids: np.ndarray) -> dict[str, Any]:
-    from cardiofm.evaluate.augmentation import train_classifier
+    from cardiofm.systems.sediff.augmentation import train_classifier
     from cardiofm.evaluate.generation import paired_auroc_delta
 
     w = Path(args.work)

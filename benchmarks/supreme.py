@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_io import save_json, synthetic_cohort  # noqa: E402
 from ptbxl_report import REPO  # noqa: E402
 
-from cardiofm.config import load_config  # noqa: E402
+from cardiofm.systems import load_config  # noqa: E402
 
 RECIPE = REPO / "configs" / "supreme.yaml"
 VARIANTS: dict[str, list[str]] = {  # Net1D first: at this data size it is the backbone that learns in budget

@@ -13,7 +13,9 @@ from bench_io import load_json, save_json
 from sklearn.metrics import roc_auc_score
 from supreme import OVERLAP, RECIPE, VARIANTS, ZS_TASKS, synthetic_root
 
-from cardiofm.config import DataConfig, ProbeConfig, load_config
+from cardiofm.config import DataConfig
+from cardiofm.systems import load_config
+from cardiofm.systems.clef.config import ProbeConfig
 from cardiofm.data.store import Store
 
 QUERY_MODES = ("descriptions", "names")
@@ -83,10 +85,10 @@ def ptbxl_store(args: argparse.Namespace) -> Store:
 def task_queries(store: Store, task: str, mode: str) -> tuple[list[str], list[str]]:
     """Codes and query texts of one PTB-XL task.
 
-    ``descriptions``: :func:`cardiofm.engine.zeroshot.query_for` (the lexicon's clinical description of an
+    ``descriptions``: :func:`cardiofm.systems.supreme.zeroshot.query_for` (the lexicon's clinical description of an
     SCP statement, else the aggregated class's description); ``names``: the label's short name.
     """
-    from cardiofm.engine.zeroshot import query_for
+    from cardiofm.systems.supreme.zeroshot import query_for
 
     ls = store.cohort.labels(task)
     if mode == "names":
@@ -101,8 +103,8 @@ def _unit(a: np.ndarray) -> np.ndarray:
 
 def zero_shot_task(module: Any, encoder: Any, store: Store, task: str, mode: str,
                    args: argparse.Namespace) -> dict[str, Any]:
-    from cardiofm.engine.probe import score_classification
-    from cardiofm.engine.zeroshot import zero_shot_scores
+    from cardiofm.systems.clef.probe import score_classification
+    from cardiofm.systems.supreme.zeroshot import zero_shot_scores
 
     codes, texts = task_queries(store, task, mode)
     ls = store.cohort.labels(task)
@@ -134,7 +136,7 @@ def zero_shot_task(module: Any, encoder: Any, store: Store, task: str, mode: str
 
 def evaluate_variant(name: str, store: Store, args: argparse.Namespace) -> dict[str, Any] | None:
     from cardiofm.engine.fit import load_fold_module
-    from cardiofm.engine.probe import ALL_LEADS, probe_encoder
+    from cardiofm.systems.clef.probe import ALL_LEADS, probe_encoder
     from cardiofm.text.encoders import create_text_encoder
 
     w = Path(args.work)
@@ -160,7 +162,7 @@ def random_probe(store: Store, args: argparse.Namespace) -> list[dict[str, Any]]
     """The linear probe of a randomly initialised Net1D (12 leads): what pretraining must beat."""
     import torch
 
-    from cardiofm.engine.probe import ALL_LEADS, probe_encoder
+    from cardiofm.systems.clef.probe import ALL_LEADS, probe_encoder
     from cardiofm.models import create_model
 
     w = Path(args.work)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import cardiofm.systems  # noqa: F401  (registers the built-in systems: recipes name them)
+
 os.environ.setdefault("MPLBACKEND", "Agg")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "", None}
 

@@ -20,7 +20,7 @@ def store(tmp_path_factory: pytest.TempPathFactory):
 
     root = tmp_path_factory.mktemp("anchors")
     generate_cohort(24, root / "syn", seed=4, fs=100.0, workers=1, progress=False)
-    cohort = open_cohort("synthetic", root / "syn", entities=False)
+    cohort = open_cohort("synthetic", root / "syn")
     build_store(cohort, root / "store", Preprocess(fs=100.0, length=1000, band=(0.67, 40.0), normalise="zscore"),
                 workers=1, progress=False)
     return Store(root / "store")

@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from cardiofm.errors import ConfigError
-from cardiofm.evaluate.augmentation import augmentation_gain, train_classifier
+from cardiofm.systems.sediff.augmentation import augmentation_gain, train_classifier
 
 
 def _data(n: int, pos: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

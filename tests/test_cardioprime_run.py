@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from cardiofm.config import load_config
-from cardiofm.engine.cardioprime import compare_runs
-from cardiofm.engine.pretrain import pretrain
+from cardiofm.systems.cardioprime.run import compare_runs
+from cardiofm.systems import run_system
 from cardiofm.errors import ConfigError
 
 from conftest import synthetic_run_data
@@ -30,8 +30,8 @@ def _cfg(synth: dict[str, str], out: Path, *extra: str):
 
 
 def test_integrated_and_baseline_runs_write_the_analysis_and_compare(synth: dict[str, str], tmp_path: Path):
-    integ = pretrain(_cfg(synth, tmp_path / "integrated"))
-    base = pretrain(_cfg(synth, tmp_path / "baseline", "method.alpha1=0"))
+    integ = run_system(_cfg(synth, tmp_path / "integrated"))
+    base = run_system(_cfg(synth, tmp_path / "baseline", "method.alpha1=0"))
     for run in (integ, base):
         p = run.path
         for name in ("embeddings.npz", "ode_parameters.csv", "correlations.csv", "best_dimensions.csv", "clusters.csv",
@@ -47,26 +47,26 @@ def test_integrated_and_baseline_runs_write_the_analysis_and_compare(synth: dict
         assert len(clusters) <= 10 and clusters["nmi"].between(0, 1).all()
     ratios = compare_runs(integ.path, base.path, tmp_path / "compare")
     assert ratios["disease"].iloc[-1] == "mean" and (tmp_path / "compare" / "ratios.png").exists()
-    again = pretrain(_cfg(synth, tmp_path / "integrated"))  # a rerun resumes: nothing is retrained
+    again = run_system(_cfg(synth, tmp_path / "integrated"))  # a rerun resumes: nothing is retrained
     assert json.loads((again.path / "model" / "done.json").read_text()) == json.loads(
         (integ.path / "model" / "done.json").read_text())
 
 
 def test_cardioprime_recipe_checks(synth: dict[str, str], tmp_path: Path):
     with pytest.raises(ConfigError, match="val_mse"):
-        pretrain(_cfg(synth, tmp_path / "a", "trainer.monitor=val_loss"))
+        run_system(_cfg(synth, tmp_path / "a", "trainer.monitor=val_loss"))
     with pytest.raises(ConfigError, match="tab_dim|alpha1"):
-        pretrain(_cfg(synth, tmp_path / "b", "data.tabular=null"))
+        run_system(_cfg(synth, tmp_path / "b", "data.tabular=null"))
     with pytest.raises(ConfigError, match="retina_x|no columns"):
-        pretrain(_cfg(synth, tmp_path / "c", "data.tabular=retina_x"))
+        run_system(_cfg(synth, tmp_path / "c", "data.tabular=retina_x"))
 
 
 def test_ecg_features_are_measured_once_per_record(synth: dict[str, str], tmp_path: Path, monkeypatch):
     import cardiofm.physio.delineate as delineate
     from cardiofm.data.store import Store
-    from cardiofm.engine.cardioprime import ecg_features
+    from cardiofm.systems.cardioprime.run import ecg_features
 
-    pretrain(_cfg(synth, tmp_path / "run"))  # builds the store and caches its test records' features
+    run_system(_cfg(synth, tmp_path / "run"))  # builds the store and caches its test records' features
     store = Store(synth["store"])
     test = np.flatnonzero(store.cohort.index["split"].to_numpy() == "test")
     first = ecg_features(store, test)

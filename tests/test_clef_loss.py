@@ -1,4 +1,4 @@
-"""Tests for the CLEF losses (cardiofm.methods.clef_loss)."""
+"""Tests for the CLEF losses (cardiofm.systems.clef.loss)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cardiofm.errors import ConfigError
-from cardiofm.methods.clef_loss import (
+from cardiofm.systems.clef.loss import (
     clef_loss,
     clef_weights,
     dissimilarity_alignment,

@@ -15,7 +15,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_info_json_on_fixture():
-    r = run("data", "info", "--source", "ptbxl", "--root", str(PTBXL), "--json")
+    r = run("data", "info", "--source", "ptbxl", "--root", str(PTBXL), "--json", "--labeller", "entities")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
     assert s["records"] == 20 and s["folds"] == {str(f): 2 for f in range(1, 11)}
@@ -64,7 +64,7 @@ def test_build_then_plot(tmp_path):
 def test_parse_source_options():
     import pytest
 
-    from cardiofm.cli.data import parse_options
+    from cardiofm.data.options import parse_options
     from cardiofm.errors import ConfigError
 
     got = parse_options(["labels=meta.csv", "folds=5", "label_columns=AF,LBBB", "val_folds=9", "validate=true",

@@ -16,8 +16,8 @@ from cardiofm.data.store import Store, build_store
 from cardiofm.data.transforms import Preprocess
 from cardiofm.data.views import TwoViewDataModule, TwoViewDataset, ViewSource
 from cardiofm.errors import ConfigError, LeadError
-from cardiofm.methods.clef_loss import nt_xent
-from cardiofm.methods.contrastive import ContrastiveConfig, ContrastiveModule
+from cardiofm.systems.clef.loss import nt_xent
+from cardiofm.systems.clef.module import ContrastiveConfig, ContrastiveModule
 from cardiofm.methods.registry import create_method
 
 N = 24

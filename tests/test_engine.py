@@ -30,12 +30,40 @@ def tiny(synth: dict[str, str], out: Path, *extra: str) -> list[str]:
 def test_recipe_variants_and_overrides():
     cfg = load_config(RECIPE)
     assert cfg.variant == "synthetic" and cfg.data.task == "stenosis" and cfg.cv.folds == 5
-    assert cfg.evaluate["thresholds"]["LM"] == 0.01
+    assert cfg.system == "anyecg" and cfg.section("evaluate").thresholds["LM"] == 0.01
     p = load_config(RECIPE, "ptbxl", ["trainer.max_epochs=3", "data.preprocess.band=[0.5, 30]"])
     assert p.data.source == "ptbxl" and p.data.task == "mi_territory"
-    assert p.trainer.max_epochs == 3 and p.data.preprocess["band"] == [0.5, 30]
-    assert p.data.preprocess["fs"] == 100  # merged, not replaced
+    assert p.trainer.max_epochs == 3 and p.data.preprocess.band == (0.5, 30)  # typed: the Preprocess dataclass
+    assert p.data.preprocess.fs == 100  # merged, not replaced
     assert p.run_dir == Path("runs/anyecg-ptbxl")
+
+
+def test_config_sections_belong_to_the_recipes_system():
+    from cardiofm.config import config_from_dict
+
+    cfg = load_config(RECIPE)
+    assert config_from_dict(cfg.to_dict()) == cfg  # the saved form reads back to the same typed config
+    with pytest.raises(ConfigError, match="unknown key 'probe' for system anyecg"):
+        load_config(RECIPE, None, ["probe.tasks=[conditions]"])  # CLEF's section in an AnyECG recipe
+    with pytest.raises(ConfigError, match="evaluate: unknown key.*n_bootstrap"):
+        load_config(RECIPE, None, ["evaluate.n_bootstrap=10"])
+    with pytest.raises(ConfigError, match="data.preprocess: unknown key.*sampling_rate"):
+        load_config(RECIPE, None, ["data.preprocess.sampling_rate=250"])
+    with pytest.raises(ConfigError, match="unknown system 'nope'"):
+        load_config(RECIPE, None, ["system=nope"])
+    with pytest.raises(ConfigError, match="has no config section 'generation'"):
+        cfg.section("generation")
+
+
+def test_a_recipe_value_that_contradicts_the_store_is_an_error():
+    from cardiofm.engine.fit import with_derived
+
+    fields = {"fs": None, "in_leads": None}
+    assert with_derived({"lr": 1.0}, {"fs": 100.0, "in_leads": 12, "tab_dim": 3}, fields, "m") == {
+        "lr": 1.0, "fs": 100.0, "in_leads": 12}
+    assert with_derived({"fs": 100.0}, {"fs": 100.0}, fields, "m") == {"fs": 100.0}  # agreeing is fine
+    with pytest.raises(ConfigError, match=r"method.fs=500.0 contradicts the data \(fs = 100.0\)"):
+        with_derived({"fs": 500.0}, {"fs": 100.0}, fields, "m")
 
 
 def test_recipe_errors_name_the_key(tmp_path: Path):

@@ -92,7 +92,7 @@ def test_user_errors_exit_2_with_one_line(tmp_path: Path):
 def test_patient_level_view_when_patients_have_several_exams(trained: Path, tmp_path: Path):
     import shutil
 
-    from cardiofm.engine.evaluation import evaluate_run
+    from cardiofm.systems.shared.evaluation import evaluate_run
 
     run = tmp_path / "run"
     shutil.copytree(trained, run, ignore=shutil.ignore_patterns("plots", "report.html"))

@@ -207,7 +207,7 @@ def test_signal_file_must_be_a_plain_name_in_the_header_folder(tmp_path, name):
         with pytest.raises(RecordError, match="plain file name") as err:
             read_wfdb(base, fast=fast)
         assert err.value.path == str(hea)
-    c = open_cohort("folder", tmp_path / "root", folds=0, entities=False)
+    c = open_cohort("folder", tmp_path / "root", folds=0)
     assert len(c) == 0
     assert ["plain file name" in s.reason for s in c.skipped if s.path == str(hea)] == [True]
 

@@ -11,7 +11,8 @@ import pytest
 
 from cardiofm.config import load_config
 from cardiofm.data.store import Store
-from cardiofm.engine.pretrain import first_per_patient, pretrain
+from cardiofm.systems import run_system
+from cardiofm.systems.clef.pretrain import first_per_patient
 from cardiofm.errors import ConfigError
 from cardiofm.models import load_model
 
@@ -31,7 +32,7 @@ def tiny(synth: dict[str, str], out: Path, *extra: str) -> list[str]:
 
 
 def test_clef_recipe_pretrains_saves_an_encoder_and_probes_it(synth: dict[str, str], tmp_path: Path):
-    run = pretrain(load_config(RECIPE, None, tiny(synth, tmp_path / "clef")))
+    run = run_system(load_config(RECIPE, None, tiny(synth, tmp_path / "clef")))
     info = run.metrics()["pretraining"]
     assert info["objective"] == "clef" and info["epochs"] == 3 and np.isfinite(info["best_val_loss"])
     encoder = load_model(run.path / "encoder")
@@ -56,21 +57,21 @@ def test_pretraining_resumes_after_interruption(synth: dict[str, str], tmp_path:
     cfg = load_config(RECIPE, None, tiny(synth, tmp_path / "cut", "method.objective=simclr", "probe.tasks=[]"))
     build = crash_at_epoch(monkeypatch, fit)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        pretrain(cfg)
+        run_system(cfg)
     assert (tmp_path / "cut" / "pretrain" / "checkpoints" / "last.ckpt").exists()
     assert not (tmp_path / "cut" / "encoder").exists()
     monkeypatch.setattr(fit, "build_trainer", build)
-    info = pretrain(cfg).metrics()["pretraining"]
-    assert info["resumed"] is True and info["epochs"] == 3 and "probe" not in pretrain(cfg).metrics()
+    info = run_system(cfg).metrics()["pretraining"]
+    assert info["resumed"] is True and info["epochs"] == 3 and "probe" not in run_system(cfg).metrics()
 
 
 def test_pretrain_config_errors(synth: dict[str, str], tmp_path: Path):
     with pytest.raises(ConfigError, match="contrastive"):
-        pretrain(load_config(RECIPE, None, tiny(synth, tmp_path / "a", "method={name: supervised}")))
+        run_system(load_config(RECIPE, None, tiny(synth, tmp_path / "a", "method={name: supervised}")))
     with pytest.raises(ConfigError, match="mode=min"):
-        pretrain(load_config(RECIPE, None, tiny(synth, tmp_path / "b", "trainer.mode=max")))
+        run_system(load_config(RECIPE, None, tiny(synth, tmp_path / "b", "trainer.mode=max")))
     with pytest.raises(ConfigError, match="validation records"):
-        pretrain(load_config(RECIPE, None, tiny(synth, tmp_path / "c", "pretrain.val_splits=[nope]")))
+        run_system(load_config(RECIPE, None, tiny(synth, tmp_path / "c", "pretrain.val_splits=[nope]")))
     with pytest.raises(ConfigError, match="unknown key"):
         load_config(RECIPE, None, ["pretrain.lead=I"])
 

@@ -18,7 +18,7 @@ from cardiofm.data.store import Store, build_store
 from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import ConfigError, LeadError
 from cardiofm.evaluate.classification import classification_metrics
-from cardiofm.evaluate.probing import (
+from cardiofm.systems.clef.probing import (
     cached_embeddings,
     extract_embeddings,
     finetune,
@@ -259,7 +259,7 @@ def test_finetune_saved_encoder(store: Store, tmp_path: Path):
 
 def test_probe_encoder_all_leads_feeds_every_store_lead(store: Store, tmp_path: Path):
     from cardiofm.config import ProbeConfig
-    from cardiofm.engine.probe import ALL_LEADS, probe_encoder
+    from cardiofm.systems.clef.probe import ALL_LEADS, probe_encoder
 
     torch.manual_seed(0)
     enc = create_model("net1d_tiny", in_leads=3)  # the store's three leads at once

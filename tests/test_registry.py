@@ -20,16 +20,19 @@ PACKAGE_REGISTRIES = [
     ("cardiofm.models.registry", "MODELS"),
     ("cardiofm.models.heads", "HEADS"),
     ("cardiofm.methods.registry", "METHODS"),
-    ("cardiofm.methods.contrastive", "OBJECTIVES"),
+    ("cardiofm.systems.clef.module", "OBJECTIVES"),
     ("cardiofm.text.encoders", "TEXT_ENCODERS"),
     ("cardiofm.text.entities", "EXTRACTORS"),
     ("cardiofm.clinical.summary", "SUMMARISERS"),
-    ("cardiofm.engine.pretrain", "PRETRAINERS"),
+    ("cardiofm.data.augment", "AUGMENT_RECIPES"),
+    ("cardiofm.data.labellers", "LABELLERS"),
+    ("cardiofm.config", "SYSTEM_SECTIONS"),
+    ("cardiofm.systems.base", "SYSTEMS"),
 ]
 # modules whose import fills the registries above
-_FILLERS = ["cardiofm.data.sources", "cardiofm.models", "cardiofm.methods.cardioprime", "cardiofm.methods.contrastive",
-            "cardiofm.methods.sediff", "cardiofm.methods.supervised", "cardiofm.methods.supreme", "cardiofm.text.llm",
-            "cardiofm.engine.cardioprime", "cardiofm.engine.sediff"]
+_FILLERS = ["cardiofm.data.sources", "cardiofm.models", "cardiofm.systems", "cardiofm.systems.cardioprime.module",
+            "cardiofm.systems.clef.module", "cardiofm.systems.sediff.module", "cardiofm.methods.supervised",
+            "cardiofm.systems.supreme.module", "cardiofm.text.llm"]
 
 
 def _registry(module: str, attr: str) -> Registry:
@@ -147,7 +150,7 @@ def test_helpers_keep_their_errors() -> None:
     from cardiofm.data.io import read_record
     from cardiofm.data.sources import get_source
     from cardiofm.errors import RecordError
-    from cardiofm.methods.contrastive import ContrastiveConfig, ContrastiveModule
+    from cardiofm.systems.clef.module import ContrastiveConfig, ContrastiveModule
 
     with pytest.raises(SourceError, match="unknown source 'nope'; known: .*ptbxl"):
         get_source("nope")

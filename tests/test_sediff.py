@@ -10,8 +10,8 @@ import torch
 
 from cardiofm.data.record import LEADS_12
 from cardiofm.errors import ConfigError
-from cardiofm.methods import sediff_loss as sim
-from cardiofm.methods.sediff import SEDiffConfig, SEDiffModule, meta_features
+from cardiofm.systems.sediff import loss as sim
+from cardiofm.systems.sediff.module import SEDiffConfig, SEDiffModule, meta_features
 from cardiofm.models.ecg_vae import BeatDecoder, LatentVAE
 from cardiofm.models.unet1d import UNet1D
 from cardiofm.physio.cycles import fit_cycle_params, simulate_cycle

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from cardiofm.engine.generate import text_codes
-from cardiofm.engine.sediff_data import OTHER, record_classes, record_meta, record_texts, record_views, retrieve
+from cardiofm.systems.sediff.generate import text_codes
+from cardiofm.systems.sediff.conditions import OTHER, record_classes, record_meta, record_texts, record_views, retrieve
 
 
 def _index() -> pd.DataFrame:

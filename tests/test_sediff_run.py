@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cardiofm.config import load_config
-from cardiofm.engine.pretrain import pretrain
+from cardiofm.systems import run_system
 from cardiofm.errors import ConfigError
 
 from conftest import crash_at_epoch, synthetic_run_data
@@ -32,7 +32,7 @@ def _cfg(synth: dict[str, str], out: Path, *extra: str):
 
 @pytest.fixture(scope="module")
 def trained(synth: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pretrain(_cfg(synth, tmp_path_factory.mktemp("sediff_run") / "run")).path
+    return run_system(_cfg(synth, tmp_path_factory.mktemp("sediff_run") / "run")).path
 
 
 def test_run_writes_conditions_eta_stages_and_the_test_evaluation(trained: Path, synth: dict[str, str]):
@@ -59,7 +59,7 @@ def test_run_writes_conditions_eta_stages_and_the_test_evaluation(trained: Path,
     pid = dict(zip(index["record_id"].astype(str), index["patient_id"].astype(str), strict=True))
     for rid, nbrs in zip(table["record_id"].astype(str), table["neighbours"], strict=True):
         assert nbrs and all(pid[n] != pid[rid] for n in str(nbrs).split(";"))
-    again = pretrain(_cfg(synth, trained))  # a rerun resumes: nothing is retrained
+    again = run_system(_cfg(synth, trained))  # a rerun resumes: nothing is retrained
     for stage in ("vae", "diffusion"):
         assert json.loads((again.path / stage / "done.json").read_text())["resumed"] is False
 
@@ -81,7 +81,7 @@ def test_generate_writes_wfdb_records_plots_and_the_inputs(trained: Path, tmp_pa
         rec = read_wfdb(out / f"gen_{k}")
         assert rec.signal.shape == (12, 1000) and rec.fs == 100 and (out / f"gen_{k}.png").exists()
     first = read_wfdb(out / "gen_0").signal
-    from cardiofm.engine.generate import generate
+    from cardiofm.systems.sediff.generate import generate
 
     generate(trained, "sinus bradycardia, first degree AV block", tmp_path / "again", n=3, age=70, sex="F",
              plot=False)
@@ -89,7 +89,7 @@ def test_generate_writes_wfdb_records_plots_and_the_inputs(trained: Path, tmp_pa
 
 
 def test_generate_rejects_bad_input(trained: Path, tmp_path: Path):
-    from cardiofm.engine.generate import generate
+    from cardiofm.systems.sediff.generate import generate
 
     with pytest.raises(ConfigError, match="--sex"):
         generate(trained, "atrial fibrillation", tmp_path / "a", sex="X")
@@ -112,14 +112,14 @@ def test_interrupted_diffusion_stage_resumes_and_ablations_reuse_the_autoencoder
                "method.w_inter=0", "method.w_spec=0", "trainer.max_epochs=3", "generation.eval_records=0")
     crash_at_epoch(monkeypatch, fit, epoch=1)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        pretrain(cfg)
+        run_system(cfg)
     monkeypatch.undo()
-    run = pretrain(cfg)
+    run = run_system(cfg)
     done = json.loads((run.path / "diffusion" / "done.json").read_text())
     assert done["resumed"] is True and done["epochs"] == 3
     assert json.loads((run.path / "vae" / "done.json").read_text()) == json.loads(
         (trained / "vae" / "done.json").read_text())  # the VAE was copied, not retrained
     with pytest.raises(ConfigError, match="no finished VAE"):
-        pretrain(_cfg(synth, tmp_path / "bad", f"generation.autoencoder={tmp_path / 'nowhere'}"))
+        run_system(_cfg(synth, tmp_path / "bad", f"generation.autoencoder={tmp_path / 'nowhere'}"))
     with pytest.raises(ConfigError, match="augment"):
-        pretrain(_cfg(synth, tmp_path / "aug", "data.augment=anyecg"))
+        run_system(_cfg(synth, tmp_path / "aug", "data.augment=anyecg"))

@@ -68,7 +68,7 @@ def test_folder_labels_rows_outside_the_root_are_skips(tmp_path):
             "sub/../good.npy"]
     pd.DataFrame({"file": rows, "fs": 100, "record_id": ["g", "up", "abs", "abs_in", "norm"]}).to_csv(
         root / "labels.csv", index=False)
-    c = open_cohort("folder", root, folds=0, entities=False)
+    c = open_cohort("folder", root, folds=0)
     assert sorted(c.index["record_id"]) == ["abs_in", "g", "norm"]  # inside the root, however written
     assert len(c.skipped) == 2 and all(ESCAPES in s.reason for s in c.skipped)
     assert {Path(s.path).resolve() for s in c.skipped} == {(tmp_path / "secret.npy").resolve()}
@@ -82,10 +82,10 @@ def test_folder_symlinks_outside_need_follow_links(tmp_path):
     x = _npy(tmp_path / "elsewhere" / "x.npy")
     os.symlink(tmp_path / "elsewhere" / "x.npy", root / "x.npy")
     (root / "labels.csv").write_text("file,fs\nx.npy,100\n")
-    c = open_cohort("folder", root, folds=0, entities=False)
+    c = open_cohort("folder", root, folds=0)
     assert len(c) == 0 and "symbolic link" in c.skipped[0].reason and c.skipped[0].path == str(root / "x.npy")
     for value in (True, "true", "yes", 1):
-        c = open_cohort("folder", root, folds=0, entities=False, follow_links=value)
+        c = open_cohort("folder", root, folds=0, follow_links=value)
         assert len(c) == 1 and not c.skipped
     np.testing.assert_array_equal(c.load(0).signal, x)
     with pytest.raises(ConfigError, match="follow_links"):
@@ -102,11 +102,11 @@ def test_folder_walk_checks_linked_files_and_follows_linked_folders_only_on_requ
         os.symlink(tmp_path / "elsewhere" / f"linked{suffix}", root / f"linked{suffix}")
     os.symlink(tmp_path / "far", root / "far")
     os.symlink(root, root / "loop")  # would walk forever if followed blindly
-    c = open_cohort("folder", root, folds=0, entities=False)
+    c = open_cohort("folder", root, folds=0)
     assert list(c.index["record_id"]) == ["own"]
     assert [Path(s.path).name for s in c.skipped] == ["linked.hea"]
     assert "symbolic link" in c.skipped[0].reason
-    c = open_cohort("folder", root, folds=0, entities=False, follow_links=True)
+    c = open_cohort("folder", root, folds=0, follow_links=True)
     assert sorted(c.index["record_id"]) == ["far/deep/indir", "linked", "own"] and not c.skipped
     np.testing.assert_array_equal(c.load(int(np.flatnonzero(c.index["record_id"] == "linked")[0])).signal,
                                   reference())
@@ -114,7 +114,7 @@ def test_folder_walk_checks_linked_files_and_follows_linked_folders_only_on_requ
 
 def test_valid_wfdb_folder_reads_identically(tmp_path):
     copy_record(tmp_path / "site", "a")
-    c = open_cohort("folder", tmp_path, folds=0, entities=False)
+    c = open_cohort("folder", tmp_path, folds=0)
     assert list(c.index["record_id"]) == ["site/a"] and not c.skipped
     assert int(c.index.at[0, "n_samples"]) == 1000 and float(c.index.at[0, "fs"]) == 100.0
     np.testing.assert_array_equal(c.load(0).signal, reference())
@@ -153,7 +153,7 @@ def test_ptbxl_filenames_outside_the_root_are_skips(ptbxl_copy):
         return db
 
     _rewrite_db(root, point_out)
-    c = open_cohort("ptbxl", root, entities=False)
+    c = open_cohort("ptbxl", root)
     assert len(c) == 18 and c.notes["listed_missing"] == 3
     assert not {"1", "2"} & set(c.index["record_id"])
     assert len(c.skipped) == 2 and all(ESCAPES in s.reason for s in c.skipped)
@@ -166,15 +166,15 @@ def test_ptbxl_linked_signal_file_needs_follow_links(ptbxl_copy):
     moved = ptbxl_copy.parent / "moved.dat"
     shutil.move(dat, moved)
     os.symlink(moved, dat)
-    c = open_cohort("ptbxl", ptbxl_copy, entities=False)
+    c = open_cohort("ptbxl", ptbxl_copy)
     assert len(c) == 19 and [s.path for s in c.skipped] == [str(dat)] and "symbolic link" in c.skipped[0].reason
-    c = open_cohort("ptbxl", ptbxl_copy, entities=False, follow_links=True)
+    c = open_cohort("ptbxl", ptbxl_copy, follow_links=True)
     assert len(c) == 20 and not c.skipped
 
 
 def test_ptbxl_bad_header_is_a_skip_not_a_crash(ptbxl_copy):
     hea = edit_header(ptbxl_copy / "records100" / "00000" / "00004_lr", set_field(0, 1, "11"))
-    c = open_cohort("ptbxl", ptbxl_copy, entities=False)
+    c = open_cohort("ptbxl", ptbxl_copy)
     assert len(c) == 19 and [s.path for s in c.skipped] == [str(hea)]
 
 
@@ -185,7 +185,7 @@ def test_ptbxl_duplicate_ecg_id_is_a_source_error(ptbxl_copy):
 
 
 def test_ptbxl_valid_copy_reads_identically(ptbxl_copy):
-    c = open_cohort("ptbxl", ptbxl_copy, entities=False)
+    c = open_cohort("ptbxl", ptbxl_copy)
     assert len(c) == 20 and not c.skipped
     np.testing.assert_array_equal(c.load(0).signal, reference())
 
@@ -198,7 +198,7 @@ def test_mimic_paths_outside_the_root_are_skips(tmp_path):
     shutil.copytree(root / Path(victim).parent, tmp_path / "outside")
     listed.loc[0, "path"] = f"files/../../outside/{Path(victim).name}"
     listed.to_csv(root / "record_list.csv", index=False)
-    c = open_cohort("mimic", root, folds=0, entities=False)
+    c = open_cohort("mimic", root, folds=0)
     assert len(c) == 2 and c.notes["outside_root"] == 1 and c.notes["listed_missing"] == 0
     assert len(c.skipped) == 1 and ESCAPES in c.skipped[0].reason
     assert Path(c.skipped[0].path).name == f"{Path(victim).name}.hea"
@@ -209,7 +209,7 @@ def test_mimic_truncated_signal_is_skipped_at_scan(tmp_path):
     rel = pd.read_csv(root / "record_list.csv")["path"].iloc[2]
     dat = root / f"{rel}.dat"
     dat.write_bytes(dat.read_bytes()[:-24])
-    c = open_cohort("mimic", root, folds=0, entities=False)
+    c = open_cohort("mimic", root, folds=0)
     assert len(c) == 2 and [s.path for s in c.skipped] == [str(dat)] and "truncated" in c.skipped[0].reason
 
 
@@ -230,10 +230,10 @@ def test_cinc_linked_files_outside_need_follow_links(tmp_path):
     far = _cinc_copy(tmp_path / "far", "A0002")
     os.symlink(f"{far}.mat", root / "db" / "A0002.mat")
     shutil.copy(f"{far}.hea", root / "db" / "A0002.hea")
-    c = open_cohort("cinc", root, folds=0, entities=False)
+    c = open_cohort("cinc", root, folds=0)
     assert list(c.index["record_id"]) == ["A0001"]
     assert [s.path for s in c.skipped] == [str(root / "db" / "A0002.mat")] and "symbolic link" in c.skipped[0].reason
-    c = open_cohort("cinc", root, folds=0, entities=False, follow_links=True)
+    c = open_cohort("cinc", root, folds=0, follow_links=True)
     assert sorted(c.index["record_id"]) == ["A0001", "A0002"]
     np.testing.assert_array_equal(c.load(1).signal, c.load(0).signal)
 
@@ -251,7 +251,7 @@ def test_cinc_bad_gain_is_a_skip(tmp_path):
     lines = hea.read_text().splitlines()
     lines[1] = lines[1].replace("1000/mV", "1e400/mV")
     hea.write_text("\n".join(lines) + "\n")
-    c = open_cohort("cinc", tmp_path, folds=0, entities=False)
+    c = open_cohort("cinc", tmp_path, folds=0)
     assert list(c.index["record_id"]) == ["A0002"] and [s.path for s in c.skipped] == [str(hea)]
     savemat(tmp_path / "db" / "A0002.mat", {"val": np.zeros((11, 5000), np.int16)}, format="4")
     with pytest.raises(RecordError, match="shape"):
@@ -265,7 +265,7 @@ def test_synthetic_index_paths_outside_the_root_are_skips(tmp_path):
     (root / "cohort.json").write_text(json.dumps({"vocabulary": {}}))
     pd.DataFrame({"record_id": ["s0", "s1"], "patient_id": ["p0", "p1"], "path": ["records/s0", "../outside/s1"],
                   "fs": 100.0, "n_samples": 1000, "conditions": ""}).to_csv(root / "index.csv", index=False)
-    c = open_cohort("synthetic", root, folds=0, entities=False)
+    c = open_cohort("synthetic", root, folds=0)
     assert list(c.index["record_id"]) == ["s0"] and c.notes["listed_missing"] == 0
     assert len(c.skipped) == 1 and ESCAPES in c.skipped[0].reason
 
@@ -278,8 +278,8 @@ def test_union_passes_follow_links_to_its_parts(tmp_path):
     for suffix in (".hea", ".dat"):
         os.symlink(tmp_path / "far" / f"b{suffix}", root / f"b{suffix}")
     parts = [{"source": "folder", "root": str(root), "options": {"folds": 0}}]
-    assert len(open_cohort("union", None, parts=parts, entities=False)) == 1
-    assert len(open_cohort("union", None, parts=parts, entities=False, follow_links=True)) == 2
+    assert len(open_cohort("union", None, parts=parts)) == 1
+    assert len(open_cohort("union", None, parts=parts, follow_links=True)) == 2
 
 
 # ---- rejections downstream: validate, store build, CLI ---------------------------------------------
@@ -290,7 +290,7 @@ def test_record_errors_after_the_scan_become_skips_and_failed_rows(tmp_path):
     root = tmp_path / "root"
     for name in ("a", "b", "c"):
         copy_record(root, name)
-    c = open_cohort("folder", root, folds=0, entities=False)
+    c = open_cohort("folder", root, folds=0)
     assert len(c) == 3
     dat = root / "b.dat"
     dat.write_bytes(dat.read_bytes() + b"\0\0")  # changed after the scan: no longer fits its header

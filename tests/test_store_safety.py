@@ -79,7 +79,7 @@ def test_rebuild_removes_only_the_store_files(tmp_path: Path):
 def test_a_replaced_file_of_the_same_size_and_mtime_is_rebuilt(tmp_path: Path):
     root = tmp_path / "ptbxl"
     shutil.copytree(PTBXL, root)
-    cohort = open_cohort("ptbxl", root, entities=False)
+    cohort = open_cohort("ptbxl", root)
     out = tmp_path / "s"
     build_store(cohort, out, PREP, chunk_size=8, progress=False)
     first = Store(out)[0].copy()
@@ -90,7 +90,7 @@ def test_a_replaced_file_of_the_same_size_and_mtime_is_rebuilt(tmp_path: Path):
     time.sleep(0.01)
     dat_a.write_bytes(dat_b.read_bytes())  # another record, same size, same mtime
     os.utime(dat_a, ns=(st.st_atime_ns, st.st_mtime_ns))
-    rep = build_store(open_cohort("ptbxl", root, entities=False), out, PREP, chunk_size=8, progress=False)
+    rep = build_store(open_cohort("ptbxl", root), out, PREP, chunk_size=8, progress=False)
     assert rep.chunks_built == 3 and rep.chunks_reused == 0
     now = Store(out)
     assert not np.array_equal(now[0], first)
@@ -98,7 +98,7 @@ def test_a_replaced_file_of_the_same_size_and_mtime_is_rebuilt(tmp_path: Path):
     # unchanged files are not hashed again: the digest cache holds every source file
     digests = json.loads((out / "source_digests.json").read_text())
     assert len(digests) == 40 and all(len(v[4]) == 40 for v in digests.values())
-    assert build_store(open_cohort("ptbxl", root, entities=False), out, PREP, chunk_size=8,
+    assert build_store(open_cohort("ptbxl", root), out, PREP, chunk_size=8,
                        progress=False).chunks_reused == 3
 
 

@@ -10,7 +10,7 @@ import pytest
 from cardiofm.config import load_config
 from cardiofm.engine.cv import PREDICTIONS, train
 from cardiofm.engine.fit import load_fold_module
-from cardiofm.methods.supreme import SupremeConfig, SupremeModule
+from cardiofm.systems.supreme.module import SupremeConfig, SupremeModule
 from cardiofm.text import default_lexicon
 from cardiofm.text.encoders import create_text_encoder
 
@@ -55,7 +55,7 @@ def test_supreme_recipe_trains_and_reloads_with_its_queries(synth: dict[str, str
 
 
 def test_zero_shot_scores_new_labels_from_their_descriptions(synth: dict[str, str], tmp_path: Path):
-    from cardiofm.engine.zeroshot import query_for, zero_shot
+    from cardiofm.systems.supreme.zeroshot import query_for, zero_shot
     from cardiofm.errors import ConfigError
 
     cfg = load_config(RECIPE, None, recipe_overrides(synth, tmp_path / "run", "model.name=vit_micro",
@@ -74,7 +74,7 @@ def test_zero_shot_scores_new_labels_from_their_descriptions(synth: dict[str, st
 
 def test_every_ptbxl_class_has_a_description_query(ptbxl_root: Path):
     from cardiofm.data.sources.ptbxl import CLASS_DESCRIPTIONS, read_statements, task_vocabulary
-    from cardiofm.engine.zeroshot import query_for
+    from cardiofm.systems.supreme.zeroshot import query_for
 
     lex = default_lexicon()
     statements = read_statements(ptbxl_root / "scp_statements.csv")

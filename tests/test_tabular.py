@@ -50,7 +50,7 @@ def test_datamodule_adds_the_standardised_vector_with_training_statistics(tmp_pa
     from cardiofm.synth.cohort import generate_cohort
 
     generate_cohort(30, tmp_path / "syn", seed=2, fs=100.0, workers=1, progress=False)
-    cohort = open_cohort("synthetic", tmp_path / "syn", entities=False)
+    cohort = open_cohort("synthetic", tmp_path / "syn")
     build_store(cohort, tmp_path / "store", Preprocess(fs=100.0, length=1000), workers=1, progress=False)
     dm = StoreDataModule(tmp_path / "store", batch_size=8, tabular="dexa")
     dm.setup()

@@ -1,4 +1,4 @@
-"""The union source (several sources as one cohort) and the report-derived entity tasks of open_cohort."""
+"""The union source (several sources as one cohort) and the report-derived entity tasks (an explicit label step)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from cardiofm.config import DataConfig
+from cardiofm.data.transforms import Preprocess
+from cardiofm.data.labellers import apply_labellers
 from cardiofm.data.sources import open_cohort
 from cardiofm.errors import ConfigError, SourceError
 
@@ -43,18 +45,21 @@ def test_union_stacks_parts_with_prefixed_ids_and_readable_paths(ptbxl_root: Pat
     assert sup.matrix[: len(a), col].tolist() == a.labels("superdiagnostic").matrix[:, a.labels(
         "superdiagnostic").codes.index("NORM")].tolist()
     # entity tasks come from the joined reports: a code seen in both parts' reports counts in both
-    ent = u.labels("entities")
+    assert "entities" not in u.tasks  # opening runs no NLP
+    ent = apply_labellers(u, {"entities": {}}).labels("entities")
     assert ent.matrix[: len(a)].any() and ent.matrix[len(a):].any()
 
 
-def test_entity_tasks_are_added_from_reports_and_can_be_switched_off(ptbxl_root: Path):
-    c = open_cohort("ptbxl", ptbxl_root, entities={"min_count": 1})
+def test_entity_tasks_come_from_an_explicit_label_step(ptbxl_root: Path):
+    assert "entities" not in open_cohort("ptbxl", ptbxl_root).tasks
+    c = apply_labellers(open_cohort("ptbxl", ptbxl_root), {"entities": {"min_count": 1}})
     ent, raw = c.labels("entities"), c.labels("entities_raw")
     assert ent.matrix.shape == (len(c), len(ent.codes)) and all(code.startswith("raw:") for code in raw.codes)
     assert len(raw.codes) >= len(ent.codes)  # wordings are at least as many as the entities they name
-    assert "entities" not in open_cohort("ptbxl", ptbxl_root, entities=False).tasks
-    with pytest.raises(SourceError, match="entities"):
-        open_cohort("ptbxl", ptbxl_root, entities={"min_cnt": 2})
+    with pytest.raises(ConfigError, match="min_cnt"):
+        apply_labellers(open_cohort("ptbxl", ptbxl_root), {"entities": {"min_cnt": 2}})
+    with pytest.raises(ConfigError, match="unknown labeller 'nlp'"):
+        apply_labellers(open_cohort("ptbxl", ptbxl_root), {"nlp": {}})
 
 
 @pytest.mark.parametrize(("parts", "match"), [
@@ -92,14 +97,15 @@ def test_store_relabels_when_the_data_options_change_and_keeps_its_signals(tmp_p
     from cardiofm.engine.data import prepare_store
 
     data = DataConfig(source="ptbxl", root=str(ptbxl_root), store=str(tmp_path / "store"), task="superdiagnostic",
-                      preprocess={"fs": 100.0, "length": 1000}, build_workers=1)
+                      preprocess=Preprocess(fs=100.0, length=1000), build_workers=1)
+    data.labellers = {"entities": {}}
     first = prepare_store(data, tmp_path)
     assert "entities" in first.cohort.tasks
     chunks = {p: p.stat().st_mtime_ns for p in (tmp_path / "store" / "chunks").iterdir()}
-    data.options = {"entities": False}
+    data.labellers = {}
     second = prepare_store(data, tmp_path)
     assert "entities" not in second.cohort.tasks and "superdiagnostic" in second.cohort.tasks
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "store" / "chunks").iterdir()} == chunks  # not rebuilt
     np.testing.assert_array_equal(first.batch(np.arange(3)), second.batch(np.arange(3)))
-    data.options = {}
+    data.labellers = {"entities": {}}
     assert "entities" in prepare_store(data, tmp_path).cohort.tasks

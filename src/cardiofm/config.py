@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from cardiofm.errors import ConfigError
+from cardiofm.data.transforms import Preprocess
+from cardiofm.errors import CardiofmError, ConfigError
+from cardiofm.registry import Registry
 
 
 @dataclass
@@ -36,7 +39,8 @@ class DataConfig:
     options: dict[str, Any] = field(default_factory=dict)   # source options (as `--opt` on the CLI)
     synth: dict[str, Any] = field(default_factory=lambda: {"n": 1000, "seed": 0, "fs": 100.0})
     store: str | None = None                  # store folder (a shared cache); default <run>/store
-    preprocess: dict[str, Any] = field(default_factory=lambda: {"fs": 100.0, "length": 1000})
+    preprocess: Preprocess = field(default_factory=lambda: Preprocess(fs=100.0, length=1000))
+    labellers: dict[str, Any] = field(default_factory=dict)  # steps adding label tasks: {entities: {min_count: 3}}
     task: str = "stenosis"
     leads: list[str] | None = None            # a subset of the store's leads (e.g. [I] for single-lead)
     tabular: str | list[str] | None = None    # clinical columns fed as batch["tab"]: a prefix (dexa) or a list
@@ -78,51 +82,12 @@ class CVConfig:
 
 
 @dataclass
-class PretrainConfig:
-    """Self-supervised pretraining (CLEF and its SSL baselines): which records, which leads, which risk."""
-
-    extra_data: list[dict[str, Any]] = field(default_factory=list)  # more sources (DataConfig mappings)
-    splits: list[str] = field(default_factory=lambda: ["train"])    # store splits pretrained on
-    val_splits: list[str] = field(default_factory=lambda: ["val"])  # held-out records for the val loss
-    one_per_patient: bool = True              # first recording of each patient (no same-patient negatives)
-    lead_sampling: str = "random"             # "random": one of data.leads per sample; "fixed": all data.leads
-    risk_columns: dict[str, str] = field(default_factory=dict)       # SCORE2 input -> cohort column
-
-
-@dataclass
-class ProbeConfig:
-    """The probing protocol run after pretraining: linear probe (and optionally fine-tuning)."""
-
-    tasks: list[str] = field(default_factory=list)      # label tasks of the primary data (empty: no probe)
-    regression: list[str] = field(default_factory=list)  # numeric cohort columns probed by ridge regression
-    leads: list[str] = field(default_factory=lambda: ["I", "II"])
-    fractions: list[float] = field(default_factory=lambda: [0.01, 0.1, 1.0])
-    finetune: bool = False
-    finetune_epochs: int = 5
-    seed: int = 42
-    bootstrap: int = 1000
-
-
-@dataclass
-class GenerationConfig:
-    """SE-Diff's conditioning and stage settings (the networks' own settings live in ``method``)."""
-
-    text_encoder: str = "minilm"              # sentence encoder of the text and the retrieved report
-    k: int = 5                                # similar patients retrieved per record
-    summariser: str = "template"              # "template" (offline) or "llm" (a user-supplied callable)
-    min_class_records: int = 5                # a label needs this many training records for its own eta
-    vae_epochs: int = 30                      # stage 1 (VAE + beat decoder); trainer.max_epochs is stage 2
-    vae_patience: int = 5
-    autoencoder: str | None = None            # reuse the VAE of another SE-Diff run folder (same data)
-    eval_records: int = 200                   # test records generated for metrics.json (0: none)
-    guidance: float | None = None             # sampling guidance for the evaluation (None: method.guidance)
-
-
-@dataclass
 class RunConfig:
-    """One training run: data, encoder, method, trainer, cross-validation and evaluation settings."""
+    """One run: which system, its data, encoder, method, trainer and cross-validation, and the typed
+    sections its system owns (``sections["probe"]``, ``sections["generation"]``, ...)."""
 
     name: str = "run"
+    system: str = "anyecg"                    # a registered system (``cardiofm systems`` lists them)
     variant: str | None = None
     seed: int = 0
     out: str | None = None                    # run directory; default runs/<name>[-<variant>]
@@ -131,10 +96,7 @@ class RunConfig:
     method: dict[str, Any] = field(default_factory=lambda: {"name": "supervised"})
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     cv: CVConfig = field(default_factory=CVConfig)
-    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
-    probe: ProbeConfig = field(default_factory=ProbeConfig)
-    evaluate: dict[str, Any] = field(default_factory=dict)
-    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    sections: dict[str, Any] = field(default_factory=dict)
 
     @property
     def run_dir(self) -> Path:
@@ -142,35 +104,97 @@ class RunConfig:
             return Path(self.out)
         return Path("runs") / (self.name + (f"-{self.variant}" if self.variant else ""))
 
+    def section(self, key: str) -> Any:
+        """The typed section ``key`` of this run's system (its defaults when the recipe leaves it out)."""
+        if key not in self.sections:
+            owned = ", ".join(self.sections) or "none"
+            raise ConfigError(f"system {self.system} has no config section {key!r} (its sections: {owned})")
+        return self.sections[key]
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The recipe mapping (system sections at the top level, as a recipe writes them), YAML-safe."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "sections"}
+        d.update(self.sections)
+        return json.loads(json.dumps(d, default=_plain))
 
 
-_SECTIONS = {"data": DataConfig, "trainer": TrainerConfig, "cv": CVConfig, "pretrain": PretrainConfig,
-             "probe": ProbeConfig, "generation": GenerationConfig}
+def _plain(o: Any) -> Any:
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return dataclasses.asdict(o)
+    raise TypeError(f"{type(o).__name__} is not a config value")
 
 
-def build_section(cls: type, values: dict[str, Any], where: str) -> Any:
-    """A config dataclass from a mapping; unknown keys raise :class:`ConfigError` naming ``where``."""
+_CORE = {"data": DataConfig, "trainer": TrainerConfig, "cv": CVConfig}
+# system name -> {section key: dataclass}; filled by cardiofm.systems.register_system
+SYSTEM_SECTIONS: Registry[dict[str, type]] = Registry("system")
+
+
+def register_sections(system: str, sections: dict[str, type]) -> None:
+    """Declare the typed top-level sections a system's recipes may carry."""
+    clash = sorted(set(sections) & ({f.name for f in dataclasses.fields(RunConfig)} - {"sections"}))
+    if clash:
+        raise ConfigError(f"system {system}: section name(s) {', '.join(clash)} are core config keys")
+    SYSTEM_SECTIONS.add(system, dict(sections))
+
+
+def build_section(cls: type, values: Any, where: str) -> Any:
+    """A config dataclass from a mapping; unknown keys raise :class:`ConfigError` naming ``where``.
+
+    Fields that are config dataclasses themselves (``data.preprocess``) are built from their mappings too.
+    """
+    if dataclasses.is_dataclass(values) and isinstance(values, cls):
+        return values
     if not isinstance(values, dict):
         raise ConfigError(f"{where}: expected a mapping, got {values!r}")
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - names)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
-    return cls(**values)
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(fields))}")
+    values = dict(values)
+    for name, sub in _NESTED.get(cls, {}).items():
+        if name in values:
+            values[name] = build_section(sub, values[name] or {}, f"{where}.{name}")
+    try:
+        return cls(**values)
+    except CardiofmError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+_NESTED: dict[type, dict[str, type]] = {DataConfig: {"preprocess": Preprocess}}
 
 
 def config_from_dict(d: dict[str, Any]) -> RunConfig:
-    """A :class:`RunConfig` from a plain (already merged) dictionary; unknown keys are errors."""
+    """A :class:`RunConfig` from a plain (already merged) dictionary; unknown keys are errors.
+
+    The ``system`` names a registered system (import :mod:`cardiofm.systems` to register the built-in ones);
+    its sections are typed by the dataclasses it registered, and a section of another system is an error.
+    """
     d = copy.deepcopy(d)
-    for key, cls in _SECTIONS.items():
+    system = d.get("system", RunConfig.system)
+    if system not in SYSTEM_SECTIONS:
+        hint = "" if len(SYSTEM_SECTIONS) else " (none registered: import cardiofm.systems first)"
+        raise ConfigError(f"system: unknown system {system!r}; known: {', '.join(SYSTEM_SECTIONS.names())}{hint}")
+    owned = SYSTEM_SECTIONS[system]
+    core = {f.name for f in dataclasses.fields(RunConfig)} - {"sections"}
+    sections = {}
+    for key in sorted(set(d) - core):
+        if key not in owned:
+            known = ", ".join(sorted(core | set(owned)))
+            raise ConfigError(f"config: unknown key {key!r} for system {system}; known: {known}")
+        sections[key] = build_section(owned[key], d.pop(key) or {}, key)
+    for key, cls in owned.items():
+        sections.setdefault(key, cls())
+    for key, cls in _CORE.items():
         if key in d:
             d[key] = build_section(cls, d[key] or {}, key)
     for key in ("model", "method"):
         if key in d and (not isinstance(d[key], dict) or "name" not in d[key]):
             raise ConfigError(f"{key}: needs a mapping with a 'name', got {d[key]!r}")
-    return build_section(RunConfig, d, "config")
+    cfg = build_section(RunConfig, d, "config")
+    cfg.sections = sections
+    return cfg
 
 
 def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

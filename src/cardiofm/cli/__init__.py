@@ -17,8 +17,18 @@ app.command()(run_cli.train)
 app.command()(run_cli.pretrain)
 app.command()(run_cli.evaluate)
 app.command()(run_cli.predict)
-app.command()(run_cli.zeroshot)
-app.command()(run_cli.generate)
+app.command()(run_cli.systems)
+
+
+def _system_commands() -> None:
+    from cardiofm.systems import SYSTEMS
+
+    for system in SYSTEMS.values():
+        for command in system.commands:
+            app.command()(command)
+
+
+_system_commands()
 
 
 @app.command()

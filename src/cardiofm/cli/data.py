@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
+from cardiofm.data.options import parse_options
 from cardiofm.errors import ConfigError
 from cardiofm.paths import check_output_dir, check_output_file
 
@@ -24,37 +25,12 @@ LINKS_HELP = ("Read files through symbolic links that lead outside --root (same 
               "'..' and absolute paths stay refused.")
 
 
-def parse_options(pairs: list[str] | None) -> dict[str, Any]:
-    """``["labels=x.csv", "folds=5", "label_columns=AF,LBBB"]`` -> typed keyword arguments."""
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--opt takes KEY=VALUE, got {pair!r}")
-        key, value = key.strip(), value.strip()
-        items = [v.strip() for v in value.split(",") if v.strip()]
-        if key.endswith("_columns"):
-            out[key] = items
-            continue
-        if key.endswith("_folds"):
-            try:
-                out[key] = [int(v) for v in items]
-            except ValueError:
-                raise ConfigError(f"--opt {key} takes comma-separated fold numbers, got {value!r}") from None
-            continue
-        for cast in (int, float):
-            try:
-                out[key] = cast(value)
-                break
-            except ValueError:
-                continue
-        else:
-            out[key] = {"true": True, "false": False}.get(value.lower(), value)
-    return out
+LABELLER_HELP = "Label step to apply after opening, repeatable (entities: tasks from the free-text reports)."
 
 
 def _open(source: str, root: Path, fs: float | None, validate: bool, workers: int,
-          options: list[str] | None = None, follow_links: bool = False) -> Cohort:
+          options: list[str] | None = None, follow_links: bool = False, labellers: list[str] | None = None) -> Cohort:
+    from cardiofm.data.labellers import apply_labellers
     from cardiofm.data.sources import open_cohort
 
     opts = parse_options(options)
@@ -62,7 +38,7 @@ def _open(source: str, root: Path, fs: float | None, validate: bool, workers: in
         opts["follow_links"] = True
     if fs is not None:
         opts["fs"] = int(fs) if source == "ptbxl" else fs
-    cohort = open_cohort(source, root, **opts)
+    cohort = apply_labellers(open_cohort(source, root, **opts), {name: {} for name in labellers or []})
     return cohort.validate(workers=workers) if validate else cohort
 
 
@@ -73,9 +49,10 @@ def info(source: str = typer.Option(..., help=SOURCE_HELP), root: Path = typer.O
          workers: int = typer.Option(4, help="Threads used to validate."),
          opt: list[str] = typer.Option(None, "--opt", help=OPT_HELP),
          follow_links: bool = typer.Option(False, "--follow-links", help=LINKS_HELP),
+         labeller: list[str] = typer.Option(None, "--labeller", help=LABELLER_HELP),
          as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
     """Records, patients, folds, label counts per task and skipped files (with reasons)."""
-    summary = _open(source, root, fs, validate, workers, opt, follow_links).summary()
+    summary = _open(source, root, fs, validate, workers, opt, follow_links, labeller).summary()
     if as_json:
         typer.echo(json.dumps(summary, indent=1, default=str))
         return
@@ -110,6 +87,7 @@ def build(source: str = typer.Option(..., help=SOURCE_HELP), root: Path = typer.
           workers: int = typer.Option(1, help="Worker processes."),
           opt: list[str] = typer.Option(None, "--opt", help=OPT_HELP),
           follow_links: bool = typer.Option(False, "--follow-links", help=LINKS_HELP),
+          labeller: list[str] = typer.Option(None, "--labeller", help=LABELLER_HELP),
           progress: bool = typer.Option(True, help="Show a progress bar.")) -> None:
     """Preprocess a source into a chunked, memory-mappable store (resumable)."""
     check_output_dir(out)
@@ -118,7 +96,8 @@ def build(source: str = typer.Option(..., help=SOURCE_HELP), root: Path = typer.
 
     prep = Preprocess(fs=fs, length=int(round(seconds * fs)), leads=tuple(x.strip() for x in leads.split(",")),
                       band=parse_band(band), normalise=None if normalise.lower() == "none" else normalise)
-    cohort = _open(source, root, source_fs, validate=False, workers=1, options=opt, follow_links=follow_links)
+    cohort = _open(source, root, source_fs, validate=False, workers=1, options=opt, follow_links=follow_links,
+                   labellers=labeller)
     rep = build_store(cohort, out, prep, chunk_size=chunk_size, workers=workers, progress=progress)
     typer.echo(f"store {rep.path}: {rep.n_ok}/{rep.n_records} records ok, {rep.chunks_built} chunk(s) built, "
                f"{rep.chunks_reused} reused")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -12,27 +13,45 @@ RUN_FOLDER = "run folder (--out)"
 SET_HELP = "Override one config value, KEY=VALUE with a dotted key (e.g. trainer.max_epochs=3); repeatable."
 
 
-def train(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/anyecg.yaml."),
-          variant: str = typer.Option(None, help="Variant of the recipe (default: its default_variant)."),
-          set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
-          out: str = typer.Option(None, help="Run folder (default runs/<name>-<variant>)."),
-          evaluate: bool = typer.Option(True, help="Evaluate and write report.html once trained.")) -> None:
-    """Train a recipe (all cross-validation folds); rerun the same command to resume."""
-    from cardiofm.config import load_config
+def _config(recipe: Path, variant: str | None, set_: list[str] | None, out: str | None) -> Any:
+    from cardiofm.systems import load_config
 
     overrides = list(set_ or [])
     if out:
         overrides.append(f"out={out}")
     cfg = load_config(recipe, variant, overrides)
     check_output_dir(cfg.run_dir, RUN_FOLDER)
-    from cardiofm.engine.cv import train as run_train
+    return cfg
 
-    run = run_train(cfg)
+
+def systems() -> None:
+    """List the systems, the recipes each ships and their variants, one line each."""
+    from cardiofm.config import read_recipe
+    from cardiofm.systems import SYSTEMS
+
+    for s in SYSTEMS.values():
+        typer.echo(f"{s.name:<12} cardiofm {s.verb:<8} {s.summary}")
+        for r in s.recipes:
+            d = read_recipe(r)
+            variants = ", ".join(f"{v} (default)" if v == d.get("default_variant") else v
+                                 for v in d.get("variants") or {})
+            typer.echo(f"{'':<12}   recipe {r}: {variants or 'no variants'}")
+
+
+def train(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/anyecg.yaml."),
+          variant: str = typer.Option(None, help="Variant of the recipe (default: its default_variant)."),
+          set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+          out: str = typer.Option(None, help="Run folder (default runs/<name>-<variant>)."),
+          evaluate: bool = typer.Option(True, help="Evaluate and write report.html once trained.")) -> None:
+    """Train a recipe (all cross-validation folds); rerun the same command to resume."""
+    from cardiofm.systems import get_system, run_system
+
+    cfg = _config(recipe, variant, set_, out)
+    run = run_system(cfg, "train")
     typer.echo(f"trained: {run.path}")
-    if evaluate:
-        from cardiofm.engine.evaluation import evaluate_run
-
-        evaluate_run(run.path)
+    analyse = get_system(cfg.system).analyse
+    if evaluate and analyse is not None:
+        analyse(run.path)
         typer.echo(f"report: {run.path / 'report.html'}")
 
 
@@ -41,16 +60,9 @@ def pretrain(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/
              set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
              out: str = typer.Option(None, help="Run folder (default runs/<name>-<variant>).")) -> None:
     """Self-supervised pretraining (CLEF, SimCLR, BYOL, MoCo, CardioPRIME, SE-Diff) and its analysis; reruns resume."""
-    from cardiofm.config import load_config
+    from cardiofm.systems import run_system
 
-    overrides = list(set_ or [])
-    if out:
-        overrides.append(f"out={out}")
-    cfg = load_config(recipe, variant, overrides)
-    check_output_dir(cfg.run_dir, RUN_FOLDER)
-    from cardiofm.engine.pretrain import pretrain as run_pretrain
-
-    run = run_pretrain(cfg)
+    run = run_system(_config(recipe, variant, set_, out), "pretrain")
     encoder = run.path / "encoder"
     typer.echo(f"pretrained: {encoder if encoder.exists() else run.path}")
 
@@ -58,9 +70,15 @@ def pretrain(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/
 def evaluate(run_dir: Path = typer.Argument(..., help="A run folder written by `cardiofm train`.")) -> None:
     """Run the clinical evaluation of a trained run: metrics.json, plots/ and report.html."""
     check_output_dir(run_dir, "run folder")  # evaluation writes metrics.json, plots/ and report.html into it
-    from cardiofm.engine.evaluation import evaluate_run
+    from cardiofm.engine.rundir import RunDir
+    from cardiofm.errors import ConfigError
+    from cardiofm.systems import get_system
 
-    metrics = evaluate_run(run_dir)
+    system = get_system(RunDir.open(run_dir).config().system)
+    if system.analyse is None:
+        raise ConfigError(f"{run_dir}: a {system.name} run writes its analysis and report.html while it runs; "
+                          f"rerun `cardiofm {system.verb}` on its recipe to complete it")
+    metrics = system.analyse(run_dir)
     typer.echo(metrics.get("summary_line", ""))
     typer.echo(f"report: {Path(run_dir) / 'report.html'}")
 
@@ -72,40 +90,8 @@ def predict(run_dir: Path = typer.Argument(..., help="A trained run folder."),
             opt: list[str] = typer.Option(None, "--opt", help="Source option KEY=VALUE, repeatable.")) -> None:
     """Fold-ensemble inference on external data, preprocessed exactly as the run's training data."""
     check_output_file(out)
-    from cardiofm.cli.data import parse_options
+    from cardiofm.data.options import parse_options
     from cardiofm.engine.inference import predict_external
 
     table = predict_external(run_dir, source, root, out, parse_options(opt))
     typer.echo(f"{len(table)} records -> {out}")
-
-
-def zeroshot(run_dir: Path = typer.Argument(..., help="A run folder trained with the supreme recipe."),
-             label: list[str] = typer.Option(..., "--label", help="Lexicon code (AFIB), PTB-XL class (MI) or text."),
-             source: str = typer.Option(..., help="Source layout of the data to score (ptbxl, cinc, folder, ...)."),
-             root: Path = typer.Option(..., help="Folder of the data."),
-             out: Path = typer.Option(..., help="CSV file for the probabilities (one row per record)."),
-             opt: list[str] = typer.Option(None, "--opt", help="Source option KEY=VALUE, repeatable.")) -> None:
-    """Zero-shot classification: score labels never trained on, from their descriptions alone."""
-    check_output_file(out)
-    from cardiofm.cli.data import parse_options
-    from cardiofm.engine.zeroshot import zero_shot
-
-    table = zero_shot(run_dir, label, source, root, out, parse_options(opt))
-    typer.echo(f"{len(table)} records x {len(label)} labels -> {out}")
-
-
-def generate(text: str = typer.Argument(..., help="Clinical text, e.g. \"sinus bradycardia, first degree AV block\"."),
-             run: Path = typer.Option(Path("runs/sediff-synthetic"), help="A trained SE-Diff run folder."),
-             out: Path = typer.Option(..., help="Folder for the WFDB records, plots and generation.json."),
-             n: int = typer.Option(4, "--n", help="Number of ECGs to generate."),
-             age: float = typer.Option(None, help="Age in years (default: unknown)."),
-             sex: str = typer.Option(None, help="F or M (default: unknown)."),
-             seed: int = typer.Option(0, help="Random seed: the same seed gives the same ECGs."),
-             guidance: float = typer.Option(None, help="Classifier-free guidance scale (default: the run's)."),
-             steps: int = typer.Option(None, help="DDIM steps (default: the run's).")) -> None:
-    """Generate 12-lead ECGs from clinical text with an SE-Diff run (WFDB + clinical-layout plots)."""
-    check_output_dir(out)
-    from cardiofm.engine.generate import generate as run_generate
-
-    info = run_generate(run, text, out, n=n, age=age, sex=sex, seed=seed, guidance=guidance, steps=steps)
-    typer.echo(f"{info['n']} ECGs -> {out} (findings read from the text: {', '.join(info['query_codes']) or 'none'})")

@@ -42,6 +42,27 @@ CLEF_VIEWS: list[dict[str, Any]] = [{"name": "one_of", "choices": [
     "none"]}]
 
 
+# Named pipelines a recipe may give as ``data.augment: <name>``; a system may add its own.
+AUGMENT_RECIPES: Registry[list[dict[str, Any]]] = Registry("augmentation recipe")
+AUGMENT_RECIPES.add("anyecg", ANYECG_AUGMENT)
+AUGMENT_RECIPES.add("clef", CLEF_VIEWS)
+
+
+def augment_recipe(spec: str | list[Any] | None) -> list[Any] | None:
+    """``data.augment`` -> an augmentation list: ``None``/``"none"`` (no augmentation), a recipe name of
+    :data:`AUGMENT_RECIPES`, or an explicit list."""
+    if spec is None or spec == "none":
+        return None
+    if isinstance(spec, str):
+        if spec not in AUGMENT_RECIPES:
+            raise ConfigError(f"data.augment: unknown recipe {spec!r}; use none, one of "
+                              f"{', '.join(AUGMENT_RECIPES.names())} or a list of augmentations")
+        return list(AUGMENT_RECIPES[spec])
+    if isinstance(spec, list):
+        return spec
+    raise ConfigError(f"data.augment: expected a recipe name or a list, got {spec!r}")
+
+
 def register_augmentation(name: str) -> Callable[[type], type]:
     """Class decorator: make an augmentation available to :func:`build_augmentation` by ``name``."""
 

@@ -1,4 +1,4 @@
-"""Cross-validated training (AnyECG-CCTA): K patient-grouped, label-stratified folds over the development
+"""Cross-validated training: K patient-grouped, label-stratified folds over the development
 records, one model per fold, out-of-fold predictions for internal validation and the fold ensemble's
 mean prediction on held-out and external data.
 
@@ -19,7 +19,7 @@ import torch
 from cardiofm.config import RunConfig
 from cardiofm.data.splits import check_leakage, grouped_multilabel_kfold
 from cardiofm.data.store import Store
-from cardiofm.engine.data import dev_and_test_rows, prepare_store
+from cardiofm.engine.data import dev_and_test_rows, start_run
 from cardiofm.engine.fit import fit_fold, load_fold_module, predict_rows
 from cardiofm.engine.rundir import RunDir, is_done, run_once
 from cardiofm.errors import ConfigError
@@ -58,10 +58,7 @@ def _fold_ids(cfg: RunConfig) -> list[int]:
 
 def train(cfg: RunConfig) -> RunDir:
     """Train every fold of ``cfg`` (resuming a run folder of the same config), then write predictions."""
-    run = RunDir.create(cfg)
-    if cfg.trainer.threads:
-        torch.set_num_threads(int(cfg.trainer.threads))
-    store = prepare_store(cfg.data, run.path)
+    run, store = start_run(cfg)
     dev, test = dev_and_test_rows(store, cfg.data.task)
     folds = assign_cv_folds(store, dev, cfg.data.task, cfg.cv.folds, cfg.cv.seed)
     idx = store.cohort.index

@@ -1,4 +1,5 @@
-"""From a run config to a built store: open (or generate) the cohort, preprocess and cache it."""
+"""From a run config to a built store: open (or generate) the cohort, label it, preprocess and cache it;
+the store's rows by split; the start of a run."""
 
 from __future__ import annotations
 
@@ -9,30 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from cardiofm.config import DataConfig
+from cardiofm.config import DataConfig, RunConfig
 from cardiofm.data.store import Store, build_store
-from cardiofm.data.transforms import Preprocess
+from cardiofm.engine.rundir import RunDir, start_run_folder
 from cardiofm.errors import ConfigError, StoreError
 
-AUGMENT_RECIPES = ("anyecg", "clef", "none")
 SPEC_FILE = "data_spec.json"  # next to the store manifest: the data config the store's cohort came from
-
-
-def augment_spec(spec: str | list[Any] | None) -> list[Any] | None:
-    """A recipe name (``anyecg``, ``clef``, ``none``) or an explicit list -> an augmentation list."""
-    from cardiofm.data.augment import ANYECG_AUGMENT, CLEF_VIEWS
-
-    if spec is None or spec == "none":
-        return None
-    if isinstance(spec, str):
-        recipes = {"anyecg": ANYECG_AUGMENT, "clef": CLEF_VIEWS}
-        if spec not in recipes:
-            raise ConfigError(f"data.augment: unknown recipe {spec!r}; use one of {', '.join(AUGMENT_RECIPES)} "
-                              "or a list of augmentations")
-        return list(recipes[spec])
-    if isinstance(spec, list):
-        return spec
-    raise ConfigError(f"data.augment: expected a recipe name or a list, got {spec!r}")
 
 
 def synthetic_root(data: DataConfig, run_path: Path, name: str = "synthetic") -> Path:
@@ -77,23 +60,26 @@ def open_data_cohort(data: DataConfig, run_path: Path) -> Any:
     return open_cohort(data.source, root, **data.options)
 
 
+def labelled_cohort(data: DataConfig, run_path: Path) -> Any:
+    """The opened cohort with the label steps of ``data.labellers`` applied."""
+    from cardiofm.data.labellers import apply_labellers
+
+    return apply_labellers(open_data_cohort(data, run_path), data.labellers)
+
+
 def prepare_store(data: DataConfig, run_path: Path, *, require_task: bool = True) -> Store:
     """Build (or reuse) the run's store and (unless ``require_task=False``) check that it holds the task."""
     store_path = Path(data.store) if data.store else run_path / "store"
     spec = cohort_spec(data)
     try:
         store = Store(store_path)
-        fresh = (store.manifest["key"]["preprocess"] == Preprocess(**data.preprocess).to_dict()
-                 and _read_spec(store_path) == spec)
+        fresh = store.manifest["key"]["preprocess"] == data.preprocess.to_dict() and _read_spec(store_path) == spec
     except StoreError:
         fresh = False
     if not fresh:
-        cohort = open_data_cohort(data, run_path)
-        try:
-            prep = Preprocess(**data.preprocess)
-        except TypeError as exc:
-            raise ConfigError(f"data.preprocess: {exc}") from None
-        build_store(cohort, store_path, prep, workers=data.build_workers)  # reuses built chunks, rewrites labels
+        cohort = labelled_cohort(data, run_path)
+        # reuses built chunks, rewrites labels
+        build_store(cohort, store_path, data.preprocess, workers=data.build_workers)
         tmp = store_path / f"{SPEC_FILE}.tmp"
         tmp.write_text(json.dumps(spec, sort_keys=True))
         tmp.replace(store_path / SPEC_FILE)
@@ -109,7 +95,7 @@ def prepare_store(data: DataConfig, run_path: Path, *, require_task: bool = True
 def cohort_spec(data: DataConfig) -> dict[str, Any]:
     """What defines a store's cohort beyond its preprocessing: a change of any of these reopens the source
     (signals already built are kept; the label tasks are rewritten)."""
-    spec = {"source": data.source, "root": data.root, "options": data.options}
+    spec = {"source": data.source, "root": data.root, "options": data.options, "labellers": data.labellers}
     if data.source in ("synthetic", "union"):
         spec["synth"] = data.synth
     return json.loads(json.dumps(spec, sort_keys=True, default=str))
@@ -132,3 +118,24 @@ def dev_and_test_rows(store: Store, task: str) -> tuple[np.ndarray, np.ndarray]:
     if len(dev) == 0:
         raise ConfigError(f"no development records (train/val) carry labels of task {task!r}")
     return dev, test
+
+
+def split_rows(store: Store, mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Store rows of the train, val and test splits (optionally only where ``mask`` holds); none may be empty."""
+    if "split" not in store.cohort.index:
+        raise ConfigError(f"{store.path}: train/val/test splits are needed, and this store has none")
+    out = {s: store.rows(s) for s in ("train", "val", "test")}
+    if mask is not None:
+        keep = np.asarray(mask, bool)
+        out = {s: r[keep[r]] for s, r in out.items()}
+    empty = [s for s, r in out.items() if len(r) == 0]
+    if empty:
+        raise ConfigError(f"{store.path}: no {'/'.join(empty)} records")
+    return out
+
+
+def start_run(cfg: RunConfig) -> tuple[RunDir, Store]:
+    """The first step of every run: its folder (made, or reopened for the same config), the thread count, and
+    its store (built or reused)."""
+    run = start_run_folder(cfg)
+    return run, prepare_store(cfg.data, run.path)

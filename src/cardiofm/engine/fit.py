@@ -14,9 +14,9 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProg
 from lightning.pytorch.loggers import CSVLogger
 
 from cardiofm.config import RunConfig, TrainerConfig
+from cardiofm.data.augment import augment_recipe
 from cardiofm.data.store import Store
 from cardiofm.data.torch import AugmentationSchedule, StoreDataModule
-from cardiofm.engine.data import augment_spec
 from cardiofm.engine.rundir import done_info, is_done
 from cardiofm.errors import CardiofmError, ConfigError, FileFormatError
 from cardiofm.fileio import load_checkpoint, one_line, read_table
@@ -78,9 +78,12 @@ def build_trainer(tc: TrainerConfig, fold_dir: Path) -> L.Trainer:
 
 
 def method_values(cfg: RunConfig, store: Store) -> dict[str, Any]:
-    """The method's config: the recipe's ``method`` section plus encoder, lead count and label names."""
+    """The method's config: the recipe's ``method`` section plus encoder, and what the store decides (lead
+    count, sampling rate, label names, clinical-vector width). A recipe value that contradicts the store is a
+    :class:`ConfigError`, never a silent override."""
     values = {k: v for k, v in cfg.method.items() if k != "name"}
-    fields = get_method(cfg.method["name"]).config.__dataclass_fields__
+    config_cls = get_method(cfg.method["name"]).config
+    fields = config_cls.__dataclass_fields__
     model = dict(cfg.model)
     if "encoder" in fields:
         values.setdefault("encoder", model.pop("name"))
@@ -92,28 +95,35 @@ def method_values(cfg: RunConfig, store: Store) -> dict[str, Any]:
         from cardiofm.data.tabular import modality_columns
 
         derived["tab_dim"] = len(modality_columns(store.cohort.index, cfg.data.tabular))
-    for key, value in derived.items():  # only what the method's config has a field for
-        if key in fields:
-            values.setdefault(key, value)
-    config_cls = get_method(cfg.method["name"]).config
-    if hasattr(config_cls, "prepare_values"):  # e.g. SuPreME embeds the label descriptions as its queries
-        values = config_cls.prepare_values(values, list(labels.codes), list(labels.descriptions))
-    return values
+    return config_cls.prepare_values(with_derived(values, derived, fields, cfg.method["name"]), list(labels.codes),
+                                     list(labels.descriptions))
+
+
+def with_derived(values: dict[str, Any], derived: dict[str, Any], fields: Any, method: str) -> dict[str, Any]:
+    """``values`` completed by the ``derived`` ones the method has a field for; a recipe value that differs
+    from the derived one (``method.fs: 500`` on a 100 Hz store) is a :class:`ConfigError`."""
+    out = dict(values)
+    for key, value in derived.items():
+        if key not in fields:
+            continue
+        if key in out and out[key] != value:
+            raise ConfigError(f"method.{key}={out[key]!r} contradicts the data ({key} = {value!r}); it is "
+                              f"derived from the store: remove method.{key} from the recipe ({method})")
+        out[key] = value
+    return out
 
 
 def datamodule(cfg: RunConfig, store: Store, rows: dict[str, np.ndarray]) -> StoreDataModule:
     """Loaders of the run's rows; a method whose config says ``uses_labels = False`` gets no labels (and
-    keeps the records the task does not label), and one with a ``data_options`` classmethod gets its
-    loader options (e.g. CardioPRIME's R-aligned windows)."""
+    keeps the records the task does not label), and its ``data_options`` add loader options (e.g. R-aligned
+    windows)."""
     d = cfg.data
     both = bool(cfg.method.get("both_views", True))
     config_cls = get_method(cfg.method["name"]).config
-    uses_labels = getattr(config_cls, "uses_labels", True)
-    extra = config_cls.data_options(cfg.method) if hasattr(config_cls, "data_options") else {}
-    return StoreDataModule(store.path, task=d.task if uses_labels else None, batch_size=d.batch_size,
-                           num_workers=d.num_workers, augment=augment_spec(d.augment), leads=d.leads, seed=cfg.seed,
-                           return_original=both and d.augment not in (None, "none"), rows=rows,
-                           tabular=d.tabular, **extra)
+    return StoreDataModule(store.path, task=d.task if config_cls.uses_labels else None, batch_size=d.batch_size,
+                           num_workers=d.num_workers, augment=augment_recipe(d.augment), leads=d.leads,
+                           seed=cfg.seed, return_original=both and d.augment not in (None, "none"), rows=rows,
+                           tabular=d.tabular, **config_cls.data_options(cfg.method))
 
 
 def _check_val(store: Store, task: str, val_rows: np.ndarray) -> None:

@@ -103,6 +103,16 @@ class RunDir:
         return m
 
 
+def start_run_folder(cfg: RunConfig) -> RunDir:
+    """The run folder of ``cfg`` (made, or reopened for the same config), with torch's thread count set."""
+    run = RunDir.create(cfg)
+    if cfg.trainer.threads:
+        import torch
+
+        torch.set_num_threads(int(cfg.trainer.threads))
+    return run
+
+
 def _diff(a: Any, b: Any, prefix: str = "") -> set[str]:
     if isinstance(a, dict) and isinstance(b, dict):
         out: set[str] = set()

@@ -20,12 +20,12 @@ from torch.nn import functional as F
 from cardiofm.errors import ConfigError
 from cardiofm.methods.multitask import UncertaintyWeighting, pcgrad
 from cardiofm.methods.optim import lightning_optimizers
-from cardiofm.methods.registry import register_method
+from cardiofm.methods.registry import MethodConfig, register_method
 from cardiofm.methods.validation import MacroAurocValidation
 
 
 @dataclass
-class SupervisedConfig:
+class SupervisedConfig(MethodConfig):
     """Hyper-parameters of :class:`SupervisedModule` (all have working defaults)."""
 
     encoder: str = "net1d_tiny"

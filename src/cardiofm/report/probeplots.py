@@ -15,7 +15,7 @@ from cardiofm.report.explainplots import _save
 def plot_probe(rows: Sequence[dict[str, Any]], out: str | Path | None = None, *, dpi: float = 130) -> Figure:
     """One panel per target; a line per (encoder, lead, mode) with the 95 % CI as error bars.
 
-    ``rows`` are :func:`cardiofm.engine.probe.probe_encoder` rows (``task``, ``lead``, ``fraction``,
+    ``rows`` are :func:`cardiofm.systems.clef.probe.probe_encoder` rows (``task``, ``lead``, ``fraction``,
     ``mode``, ``encoder``, ``metric``, ``value``, ``ci``).
     """
     targets = sorted({r["task"] for r in rows})

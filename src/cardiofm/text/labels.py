@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from cardiofm.data.cohort import LabelSet
+from cardiofm.data.cohort import Cohort, LabelSet
+from cardiofm.data.labellers import LABELLERS
 from cardiofm.errors import ConfigError
 from cardiofm.text.dedup import deduplicate
 from cardiofm.text.entities import PRESENT, UNCERTAIN, EntityExtractor, Extraction, create_extractor
@@ -144,6 +145,22 @@ def report_tasks(reports: Sequence[Any], *, min_count: int = 5, include_uncertai
             mention_labels(reports, lexicon=lexicon, min_count=min_count, include_uncertain=include_uncertain,
                            extractions=exs, exclude=exclude)]
     return {ls.task: ls for ls in sets if ls.codes}
+
+
+@LABELLERS.register("entities")
+def entity_labeller(cohort: Cohort, **options: Any) -> dict[str, LabelSet]:
+    """The ``entities`` label step: :func:`report_tasks` over the cohort's ``report`` column.
+
+    Options: ``min_count``, ``include_uncertain``, ``exclude`` (codes held out, e.g. for zero-shot)."""
+    if "report" not in cohort.index:
+        raise ConfigError(f"label step entities: the {cohort.source} cohort has no free-text reports (no "
+                          "'report' column)")
+    allowed = {"min_count", "include_uncertain", "exclude"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ConfigError(f"label step entities: unknown option(s) {', '.join(unknown)}; known: "
+                          f"{', '.join(sorted(allowed))}")
+    return report_tasks(cohort.index["report"].tolist(), **options)
 
 
 def query_texts(codes: Sequence[str], lexicon: Lexicon | None = None) -> list[str]:

@@ -47,13 +47,11 @@ def get_source(name: str) -> Source:
     return SOURCES.build(name)
 
 
-def open_cohort(source: str, root: str | Path | None, *, entities: Any = True, **options: Any) -> Cohort:
+def open_cohort(source: str, root: str | Path | None, **options: Any) -> Cohort:
     """Scan ``root`` as ``source`` (``ptbxl``, ``cinc``, ``mimic``, ``folder``, ``union``, ...).
 
-    When the cohort has free-text reports (a ``report`` column), the report tasks of
-    :func:`cardiofm.text.labels.report_tasks` are added (``entities``, ``entities_raw``);
-    ``entities`` may be ``False`` (skip them) or a dict of their options (``min_count``,
-    ``include_uncertain``, ``exclude``: codes held out).
+    Opening reads files only: label tasks derived from report texts are a separate step
+    (:func:`cardiofm.data.labellers.apply_labellers`).
 
     Every source keeps its files inside ``root``; ``follow_links=True`` lets symbolic links lead
     outside it (:mod:`cardiofm.data.containment`). Two rows with one ``record_id`` are a :class:`SourceError`.
@@ -71,10 +69,6 @@ def open_cohort(source: str, root: str | Path | None, *, entities: Any = True, *
         options["follow_links"] = flag(options["follow_links"])
     cohort = src.scan(path, **options)  # type: ignore[arg-type]
     check_unique_ids(cohort)
-    if entities is not False and "report" in cohort.index:
-        from cardiofm.text.labels import report_tasks
-
-        cohort.tasks.update(report_tasks(cohort.index["report"].tolist(), **_entity_options(entities)))
     return cohort
 
 
@@ -87,13 +81,3 @@ def check_unique_ids(cohort: Cohort, show: int = 5) -> None:
         where = cohort.root or cohort.source
         raise SourceError(f"{where}: record id(s) {', '.join(map(repr, dup[:show]))}{more} occur on several rows; "
                           "every recording needs its own record_id")
-
-
-def _entity_options(spec: Any) -> dict[str, Any]:
-    if spec is True or spec is None:
-        return {}
-    allowed = {"min_count", "include_uncertain", "exclude"}
-    if not isinstance(spec, dict) or set(spec) - allowed:
-        raise SourceError(f"option entities must be true, false or a dict with {' / '.join(sorted(allowed))}, "
-                          f"got {spec!r}")
-    return dict(spec)

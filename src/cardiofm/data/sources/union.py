@@ -9,7 +9,7 @@ reads every part.
 Tasks: a task that every part has is kept, its vocabulary the union of the parts' codes (first part's
 order, then new codes); a part that lacks a code has zeros there, which are negatives only where that
 part's task is ``complete``. Tasks that some part lacks are dropped. Report-derived tasks (``entities``)
-are recomputed on the joined reports by :func:`~cardiofm.data.sources.base.open_cohort`.
+come from a label step over the joined reports (:mod:`cardiofm.data.labellers`).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class Union(Source):
         cohorts, frames, skipped = [], [], []
         for p in specs:
             try:
-                c = open_cohort(p["source"], p["root"], entities=False, **p["options"])
+                c = open_cohort(p["source"], p["root"], **p["options"])
             except SourceError as exc:
                 raise SourceError(f"source union, part {p['name']!r}: {exc}") from None
             idx = c.index.copy()

@@ -16,12 +16,12 @@ import torch
 from cardiofm.config import RunConfig
 from cardiofm.data.store import Store
 from cardiofm.engine.rundir import RunDir
-from cardiofm.engine.sediff_data import Conditions
+from cardiofm.systems.sediff.conditions import Conditions
 
 
 def condition_tensors(cond: Conditions, rows: np.ndarray) -> dict[str, torch.Tensor]:
     """The sampling inputs (text, meta, retrieved) of store ``rows``."""
-    from cardiofm.methods.sediff import meta_features
+    from cardiofm.systems.sediff.module import meta_features
 
     m = torch.from_numpy(cond.meta[rows].astype(np.float32))
     return {"text": torch.from_numpy(cond.text[rows].astype(np.float32)), "meta": meta_features(m[:, 0], m[:, 1]),
@@ -71,12 +71,12 @@ def signal_metrics(generated: np.ndarray, real: np.ndarray, fs: float, leads: tu
 
 def evaluate_test(run: RunDir, cfg: RunConfig, store: Store, cond: Conditions, test_rows: np.ndarray) -> dict[str, Any]:
     """Generate for up to ``generation.eval_records`` test records; writes ``generated_test.npz`` and plots."""
-    from cardiofm.engine.sediff import STAGE_DIRS, load_stage
+    from cardiofm.systems.sediff.run import STAGE_DIRS, load_stage
 
     module = load_stage(run.path / STAGE_DIRS["diffusion"])
-    rows = np.sort(np.random.default_rng(cfg.seed).permutation(test_rows)[: cfg.generation.eval_records])
+    rows = np.sort(np.random.default_rng(cfg.seed).permutation(test_rows)[: cfg.section("generation").eval_records])
     real = store.batch(rows).astype(np.float32)
-    gen = generate_rows(module, cond, rows, seed=cfg.seed, guidance=cfg.generation.guidance)
+    gen = generate_rows(module, cond, rows, seed=cfg.seed, guidance=cfg.section("generation").guidance)
     np.savez_compressed(run.path / "generated_test.npz", generated=gen, rows=rows)
     with torch.inference_mode():
         recon = module.reconstruct(torch.from_numpy(real)).numpy()

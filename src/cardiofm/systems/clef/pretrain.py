@@ -1,4 +1,4 @@
-"""Self-supervised pretraining runs (``cardiofm pretrain``): sources -> two-view data -> encoder -> probe.
+"""CLEF pretraining runs (``cardiofm pretrain clef``): sources -> two-view data -> encoder -> probe.
 
 A run folder holds ``config.yaml``, ``pretrain/`` (checkpoints, CSV logs per attempt, ``done.json``),
 ``encoder/`` (the best encoder as safetensors + JSON, loadable by ``cardiofm.models.load_model`` and by
@@ -9,24 +9,28 @@ source) and ``metrics.json``. Rerunning the same config resumes from the last ch
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import numpy as np
-import torch
 
 from cardiofm.config import DataConfig, RunConfig, build_section
+from cardiofm.data.augment import augment_recipe
 from cardiofm.data.store import Store
 from cardiofm.data.views import TwoViewDataModule, ViewSource
-from cardiofm.engine.data import augment_spec, prepare_store
+from cardiofm.engine.data import prepare_store
 from cardiofm.engine.fit import fit_resumable
-from cardiofm.engine.rundir import RunDir, atomic_write_text, run_once
+from cardiofm.engine.rundir import RunDir, atomic_write_text, run_once, start_run_folder
 from cardiofm.errors import ConfigError
 from cardiofm.fileio import load_checkpoint
 from cardiofm.methods.registry import create_method
-from cardiofm.registry import Registry
+from cardiofm.systems.clef.config import PretrainConfig
+
+
+def pretraining(cfg: RunConfig) -> PretrainConfig:
+    """The run's typed ``pretrain`` section."""
+    return cfg.section("pretrain")
 
 
 def first_per_patient(store: Store, rows: np.ndarray) -> np.ndarray:
@@ -39,9 +43,9 @@ def first_per_patient(store: Store, rows: np.ndarray) -> np.ndarray:
 def _source(store: Store, rows: np.ndarray, cfg: RunConfig, name: str) -> ViewSource:
     from cardiofm.clinical.cohort_risk import cohort_score2
 
-    if cfg.pretrain.one_per_patient:
+    if pretraining(cfg).one_per_patient:
         rows = first_per_patient(store, rows)
-    r = cohort_score2(store.cohort.index.iloc[rows], cfg.pretrain.risk_columns, seed=cfg.seed)
+    r = cohort_score2(store.cohort.index.iloc[rows], pretraining(cfg).risk_columns, seed=cfg.seed)
     return ViewSource(store.path, rows, r.risk, r.n_missing, name=name)
 
 
@@ -50,7 +54,7 @@ def data_configs(cfg: RunConfig) -> list[DataConfig]:
     import dataclasses
 
     out = [cfg.data]
-    for k, extra in enumerate(cfg.pretrain.extra_data, start=1):
+    for k, extra in enumerate(pretraining(cfg).extra_data, start=1):
         base = {**dataclasses.asdict(cfg.data), "root": None, "store": None, "options": {}}
         out.append(build_section(DataConfig, {**base, **dict(extra)}, f"pretrain.extra_data[{k}]"))
     return out
@@ -63,11 +67,11 @@ def pretrain_sources(cfg: RunConfig, run_path: Path) -> tuple[list[ViewSource], 
         where = run_path if k == 0 else run_path / f"extra{k}"
         store = prepare_store(dc, where, require_task=k == 0)
         name = f"{dc.source}" + (f" ({dc.root})" if dc.root else "")
-        train.append(_source(store, store.rows(cfg.pretrain.splits), cfg, name))
-        val.append(_source(store, store.rows(cfg.pretrain.val_splits), cfg, name))
+        train.append(_source(store, store.rows(pretraining(cfg).splits), cfg, name))
+        val.append(_source(store, store.rows(pretraining(cfg).val_splits), cfg, name))
         stores.append(store)
     if sum(len(s.rows) for s in val) < 2:
-        raise ConfigError(f"pretraining needs validation records (splits {cfg.pretrain.val_splits}) for its "
+        raise ConfigError(f"pretraining needs validation records (splits {pretraining(cfg).val_splits}) for its "
                           "val_loss; set pretrain.val_splits to splits the stores have")
     return train, val, stores
 
@@ -92,39 +96,19 @@ def method_values(cfg: RunConfig, n_leads: int) -> dict[str, Any]:
     return values
 
 
-PRETRAINERS: Registry[Callable[[RunConfig], RunDir]] = Registry("pretraining engine")
-
-
-def pretrain(cfg: RunConfig) -> RunDir:
-    """Run a self-supervised recipe with its method's engine: ``contrastive`` (CLEF, SimCLR, BYOL, MoCo),
-    ``cardioprime`` (the ODE-VAE) or ``sediff`` (the ECG generator); rerunning the same config resumes its run
-    folder."""
-    import cardiofm.engine.cardioprime  # noqa: F401  (registers "cardioprime")
-    import cardiofm.engine.sediff  # noqa: F401  (registers "sediff")
-
-    name = cfg.method.get("name")
-    if name not in PRETRAINERS:
-        raise ConfigError(f"cardiofm pretrain runs self-supervised methods ({', '.join(PRETRAINERS.names())}), "
-                          f"not {name!r}; use `cardiofm train` for supervised recipes")
-    return PRETRAINERS.build(name, cfg)
-
-
-@PRETRAINERS.register("contrastive")
 def pretrain_contrastive(cfg: RunConfig) -> RunDir:
     """Pretrain ``cfg``'s encoder (resuming the run folder of the same config), save it, then probe it."""
     if cfg.trainer.mode != "min" or not cfg.trainer.monitor.endswith("loss"):
         raise ConfigError("pretraining selects the checkpoint with the lowest validation loss: set "
                           "trainer.monitor=val_loss and trainer.mode=min")
-    run = RunDir.create(cfg)
-    if cfg.trainer.threads:
-        torch.set_num_threads(int(cfg.trainer.threads))
+    run = start_run_folder(cfg)
     train, val, stores = pretrain_sources(cfg, run.path)
     atomic_write_text(run.path / "sources.json", json.dumps(describe_sources(train, val), indent=1))
     fold_dir = run.path / "pretrain"
     run.update_metrics("pretraining", run_once(fold_dir, lambda: fit_pretraining(cfg, train, val, fold_dir),
                                                "pretraining summary"))
-    if cfg.probe.tasks or cfg.probe.regression:
-        from cardiofm.engine.probe import probe_run
+    if cfg.section("probe").tasks or cfg.section("probe").regression:
+        from cardiofm.systems.clef.probe import probe_run
 
         probe_run(run, cfg, stores[0])
     return run
@@ -134,10 +118,10 @@ def fit_pretraining(cfg: RunConfig, train: list[ViewSource], val: list[ViewSourc
     from cardiofm.models import save_model
 
     d = cfg.data
-    dm = TwoViewDataModule(train, val, leads=d.leads, lead_sampling=cfg.pretrain.lead_sampling,
-                           augment=augment_spec(d.augment), batch_size=d.batch_size, num_workers=d.num_workers,
+    dm = TwoViewDataModule(train, val, leads=d.leads, lead_sampling=pretraining(cfg).lead_sampling,
+                           augment=augment_recipe(d.augment), batch_size=d.batch_size, num_workers=d.num_workers,
                            seed=cfg.seed)
-    n_leads = 1 if cfg.pretrain.lead_sampling == "random" else Store(train[0].store).n_leads_for(d.leads)
+    n_leads = 1 if pretraining(cfg).lead_sampling == "random" else Store(train[0].store).n_leads_for(d.leads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     module = create_method("contrastive", method_values(cfg, n_leads))
     n_train = sum(len(s.rows) for s in train)

@@ -13,6 +13,7 @@ in the run folder: ``metrics.json["evaluation"]``, ``plots/`` and ``report.html`
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +28,6 @@ from cardiofm.engine.rundir import RunDir
 from cardiofm.errors import ConfigError, FileFormatError
 from cardiofm.fileio import load_arrays
 from cardiofm.paths import check_output_dir
-
-EVAL_KEYS = ("thresholds", "trend", "survival", "subgroups", "normal_ecg", "beats", "attribution", "n_boot",
-             "sets", "default_threshold")
 
 
 @dataclass
@@ -235,8 +233,8 @@ def evaluate_set(ps: PredictionSet, codes: list[str], cfg: dict[str, Any], plots
 
 def evaluate_run(run_dir: str | Path) -> dict[str, Any]:
     """Evaluate a trained run; returns the ``evaluation`` section written to ``metrics.json``."""
-    from cardiofm.engine.explanations import explain_run
     from cardiofm.report.run_report import write_run_report
+    from cardiofm.systems.shared.explanations import explain_run
 
     t0 = time.perf_counter()
     run = RunDir.open(run_dir)
@@ -244,19 +242,17 @@ def evaluate_run(run_dir: str | Path) -> dict[str, Any]:
     if not (run.path / PREDICTIONS).exists():
         raise ConfigError(f"{run.path}: no {PREDICTIONS}; train the run first (`cardiofm train`)")
     cfg = run.config()
-    unknown = sorted(set(cfg.evaluate) - set(EVAL_KEYS))
-    if unknown:
-        raise ConfigError(f"evaluate: unknown key(s) {', '.join(unknown)}; known: {', '.join(EVAL_KEYS)}")
+    ecfg = dataclasses.asdict(cfg.section("evaluate"))
     store = Store(Path(cfg.data.store) if cfg.data.store else run.path / "store")
     labels = store.cohort.labels(cfg.data.task)
     codes = list(labels.codes)
     figures = Figures()
     out: dict[str, Any] = {"task": cfg.data.task, "codes": codes, "descriptions": list(labels.descriptions)}
-    sets = _sets(run, store, list(cfg.evaluate.get("sets", ["internal", "test"])), cfg.evaluate.get("normal_ecg"))
+    sets = _sets(run, store, list(ecfg["sets"]), ecfg["normal_ecg"])
     for ps in sets:
         plots_dir = run.plots / ps.name
         plots_dir.mkdir(exist_ok=True)
-        out[ps.name] = evaluate_set(ps, codes, cfg.evaluate, plots_dir, figures)
+        out[ps.name] = evaluate_set(ps, codes, ecfg, plots_dir, figures)
     if sets:
         out["explanations"] = explain_run(run, cfg, store, sets[0], codes, figures)
     out["learning_curves"] = _learning_curves(run, figures)

@@ -11,7 +11,7 @@ One LightningModule, trained in two stages (``stage``):
    ``c = (text, metadata, retrieved report)``: the text and report embeddings (frozen sentence encoder) pass
    through a linear layer each, age/sex (with missing flags) through an MLP. With probability ``cond_drop`` the
    whole condition is replaced by zeros, so one network is conditional and unconditional (classifier-free
-   guidance at sampling). The simulator terms (:mod:`cardiofm.methods.sediff_loss`) act on the beat decoder's
+   guidance at sampling). The simulator terms (:mod:`cardiofm.systems.sediff.loss`) act on the beat decoder's
    cycle of the clean-latent estimate ``z0_hat = (z_t - sqrt(1 - a_t) eps_hat) / sqrt(a_t)`` and, for the
    inter-lead term, on its VAE decoding too; each sample's terms are weighted by ``a_t`` (the share of signal
    in ``z_t``: the estimate means little at high noise):
@@ -34,18 +34,18 @@ from torch import Tensor, nn
 
 from cardiofm.data.record import LEADS_12
 from cardiofm.errors import ConfigError
-from cardiofm.methods import sediff_loss as sim
 from cardiofm.methods.diffusion import NoiseSchedule, ddim_sample
-from cardiofm.methods.registry import register_method
+from cardiofm.methods.registry import MethodConfig, register_method
 from cardiofm.models.ecg_vae import BeatDecoder, LatentVAE
 from cardiofm.models.unet1d import UNet1D
+from cardiofm.systems.sediff import loss as sim
 
 STAGES = ("vae", "diffusion")
 META_DIM = 4  # (age - 60) / 15, sex (1 male, 0 female), age missing, sex missing
 
 
 @dataclass
-class SEDiffConfig:
+class SEDiffConfig(MethodConfig):
     stage: str = "vae"
     in_leads: int = 12
     leads: tuple[str, ...] = LEADS_12

@@ -28,14 +28,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from cardiofm.errors import ConfigError
-from cardiofm.methods.registry import register_method
+from cardiofm.methods.registry import MethodConfig, register_method
 from cardiofm.methods.validation import MacroAurocValidation
 
 FUSIONS = ("cfn", "linear")
 
 
 @dataclass
-class SupremeConfig:
+class SupremeConfig(MethodConfig):
     """Hyper-parameters of :class:`SupremeModule`.
 
     ``query_embeddings`` is required: the frozen text embeddings of the training entities' descriptions,

@@ -3,6 +3,7 @@ gradients of one high-risk record per task, and that record as a clinical 12-lea
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ def explain_run(run: RunDir, cfg: RunConfig, store: Store, ps: Any, codes: list[
     from cardiofm.explain.beats import group_average_beats
     from cardiofm.report.explainplots import plot_group_beats
 
-    ecfg = cfg.evaluate
+    ecfg = dataclasses.asdict(cfg.section("evaluate"))
     bcfg = dict(ecfg.get("beats") or {})
     max_records = int(bcfg.get("max_records", 400))
     tasks = _tasks(ps, codes, int(bcfg.get("max_tasks", 4)))
@@ -68,7 +69,7 @@ def _attributions(run: RunDir, cfg: RunConfig, store: Store, ps: Any, codes: lis
 
     f = load_arrays(run.path / "predictions.npz", "predictions file", ("oof_rows", "oof_fold"))
     fold_of = dict(zip(f["oof_rows"].tolist(), f["oof_fold"].tolist(), strict=True))
-    steps = int((cfg.evaluate.get("attribution") or {}).get("steps", 32))
+    steps = int(cfg.section("evaluate").attribution.get("steps", 32))
     out: dict[str, Any] = {}
     models: dict[int, Any] = {}
     for j in tasks:

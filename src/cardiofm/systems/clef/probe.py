@@ -16,26 +16,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from cardiofm.config import ProbeConfig, RunConfig
+from cardiofm.config import RunConfig
 from cardiofm.data.store import Store
+from cardiofm.engine.data import split_rows
 from cardiofm.engine.rundir import RunDir
 from cardiofm.errors import ConfigError
+from cardiofm.systems.clef.config import ProbeConfig
 
 ALL_LEADS = "all"  # a probe "lead" meaning every lead of the store at once (a multi-lead encoder)
-
-
-def split_rows(store: Store, mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Store rows of the train, val and test splits (optionally only where ``mask`` holds)."""
-    if "split" not in store.cohort.index:
-        raise ConfigError(f"{store.path}: train/val/test splits are needed, and this store has none")
-    out = {s: store.rows(s) for s in ("train", "val", "test")}
-    if mask is not None:
-        keep = np.asarray(mask, bool)
-        out = {s: r[keep[r]] for s, r in out.items()}
-    empty = [s for s, r in out.items() if len(r) == 0]
-    if empty:
-        raise ConfigError(f"{store.path}: no {'/'.join(empty)} records")
-    return out
 
 
 def score_classification(y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_boot: int, seed: int) -> dict[str, Any]:
@@ -49,7 +37,7 @@ def score_classification(y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_boo
 
 def _score_regression(y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_boot: int, seed: int) -> dict[str, Any]:
     from cardiofm.evaluate.bootstrap import bootstrap_ci
-    from cardiofm.evaluate.probing import regression_mae
+    from cardiofm.systems.clef.probing import regression_mae
 
     ci = bootstrap_ci(regression_mae, y, p, n_boot=max(n_boot, 1), seed=seed, groups=groups,
                       require_both_classes=False)
@@ -63,7 +51,7 @@ def probe_encoder(encoder: torch.nn.Module, store: Store, probe: ProbeConfig, ou
     Returns one row per (lead, task, fraction, mode) with the test metric and its CI; embeddings are
     cached in ``out_dir/embeddings``. A lead of ``"all"`` feeds every store lead at once.
     """
-    from cardiofm.evaluate.probing import cached_embeddings, extract_embeddings, linear_probe, subsample_patients
+    from cardiofm.systems.clef.probing import cached_embeddings, extract_embeddings, linear_probe, subsample_patients
 
     out_dir.mkdir(parents=True, exist_ok=True)
     idx = store.cohort.index
@@ -97,7 +85,7 @@ def probe_encoder(encoder: torch.nn.Module, store: Store, probe: ProbeConfig, ou
 
 def _finetune(encoder_dir: Path | None, store: Store, rows: dict[str, np.ndarray], task: str, lead: str,
               out: Path, probe: ProbeConfig, y_all: np.ndarray, pids: np.ndarray) -> dict[str, Any]:
-    from cardiofm.evaluate.probing import finetune
+    from cardiofm.systems.clef.probing import finetune
 
     leads = list(store.leads) if lead == ALL_LEADS else [lead]
     p = finetune(encoder_dir, store, rows, task=task, leads=leads, out_dir=out, max_epochs=probe.finetune_epochs,
@@ -123,7 +111,8 @@ def probe_run(run: RunDir, cfg: RunConfig, store: Store) -> list[dict[str, Any]]
 
     encoder_dir = run.path / "encoder"
     encoder = load_model(encoder_dir)
-    rows = probe_encoder(encoder, store, cfg.probe, run.path / "probe", tag=cfg.method.get("objective", "encoder"),
+    rows = probe_encoder(encoder, store, cfg.section("probe"), run.path / "probe",
+                         tag=cfg.method.get("objective", "encoder"),
                          encoder_dir=encoder_dir, progress=cfg.trainer.progress)
     pd.DataFrame(rows).to_csv(run.path / "probe.csv", index=False)
     from cardiofm.report.probeplots import plot_probe

@@ -54,13 +54,12 @@ def generate(run_dir: str | Path, text: str, out: str | Path, *, n: int = 4, age
     from cardiofm.clinical.summary import create_summariser
     from cardiofm.data.io import write_wfdb
     from cardiofm.data.record import ECGRecord
-    from cardiofm.engine.data import prepare_store
-    from cardiofm.engine.probe import split_rows
+    from cardiofm.engine.data import prepare_store, split_rows
     from cardiofm.engine.rundir import RunDir
-    from cardiofm.engine.sediff import STAGE_DIRS, load_stage
-    from cardiofm.engine.sediff_data import label_codes, record_views, retrieve, summaries
     from cardiofm.evaluate.generation import lead_residuals
-    from cardiofm.methods.sediff import meta_features
+    from cardiofm.systems.sediff.conditions import label_codes, record_views, retrieve, summaries
+    from cardiofm.systems.sediff.module import meta_features
+    from cardiofm.systems.sediff.run import STAGE_DIRS, load_stage
     from cardiofm.text.encoders import create_text_encoder
 
     if not str(text).strip():
@@ -84,10 +83,11 @@ def generate(run_dir: str | Path, text: str, out: str | Path, *, n: int = 4, age
     codes = text_codes(text, list(labels.codes))
     train = split_rows(store)["train"]
     views = record_views(index, found)
-    nbrs, sims = retrieve(views, train, index["patient_id"].astype(str).tolist(), cfg.generation.k,
+    gen = cfg.section("generation")
+    nbrs, sims = retrieve(views, train, index["patient_id"].astype(str).tolist(), gen.k,
                           query_views={"diagnoses": [frozenset(codes)]}, query_patients=["<query>"])
-    report = summaries(index, nbrs, sims, found, create_summariser(cfg.generation.summariser), queries=[text])[0]
-    encoder = create_text_encoder(cfg.generation.text_encoder)
+    report = summaries(index, nbrs, sims, found, create_summariser(gen.summariser), queries=[text])[0]
+    encoder = create_text_encoder(gen.text_encoder)
     emb = torch.from_numpy(encoder.encode([text, report]).astype(np.float32))
     meta = meta_features(torch.tensor([math.nan if age is None else float(age)]), torch.tensor([male]))
     rep = {"text": emb[:1].expand(n, -1), "meta": meta.expand(n, -1), "retrieved": emb[1:].expand(n, -1)}

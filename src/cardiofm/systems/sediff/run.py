@@ -25,11 +25,11 @@ from torch.utils.data import DataLoader, Dataset
 
 from cardiofm.config import RunConfig
 from cardiofm.data.store import Store
-from cardiofm.engine.data import prepare_store
-from cardiofm.engine.pretrain import PRETRAINERS
-from cardiofm.engine.probe import split_rows
+from cardiofm.engine.data import split_rows, start_run
 from cardiofm.engine.rundir import RunDir, done_info, is_done, mark_done
-from cardiofm.engine.sediff_data import (
+from cardiofm.errors import ConfigError, FileFormatError
+from cardiofm.fileio import load_arrays, read_table
+from cardiofm.systems.sediff.conditions import (
     Conditions,
     average_cycles,
     fit_class_eta,
@@ -41,8 +41,6 @@ from cardiofm.engine.sediff_data import (
     retrieve,
     summaries,
 )
-from cardiofm.errors import ConfigError, FileFormatError
-from cardiofm.fileio import load_arrays, read_table
 
 STAGE_DIRS = {"vae": "vae", "diffusion": "diffusion"}
 
@@ -51,7 +49,7 @@ class ConditionedECGs(Dataset):
     """In-memory rows: signal, average cycle, condition inputs and class of each record."""
 
     def __init__(self, x: np.ndarray, cycles: np.ndarray, ok: np.ndarray, cond: Conditions, rows: np.ndarray) -> None:
-        from cardiofm.methods.sediff import meta_features
+        from cardiofm.systems.sediff.module import meta_features
 
         self.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
         self.cycles, self.ok = torch.from_numpy(cycles[rows]), torch.from_numpy(ok[rows])
@@ -88,7 +86,7 @@ def build_conditions(store: Store, cfg: RunConfig, train_rows: np.ndarray) -> Co
     from cardiofm.clinical.summary import create_summariser
     from cardiofm.text.encoders import create_text_encoder
 
-    g = cfg.generation
+    g = cfg.section("generation")
     index = store.cohort.index.reset_index(drop=True)
     labels = store.cohort.labels(cfg.data.task)
     found = label_codes(labels.matrix, labels.codes)
@@ -119,7 +117,7 @@ def _fit(module: L.LightningModule, cfg: RunConfig, data: ConditionedData, fold_
     from cardiofm.engine.fit import fit_resumable
 
     tc = cfg.trainer if stage == "diffusion" else dataclasses.replace(
-        cfg.trainer, max_epochs=cfg.generation.vae_epochs, patience=cfg.generation.vae_patience)
+        cfg.trainer, max_epochs=cfg.section("generation").vae_epochs, patience=cfg.section("generation").vae_patience)
     info = fit_resumable(dataclasses.replace(tc, monitor="val_loss", mode="min"), module, data, fold_dir,
                          f"the {stage} stage")
     return {"stage": stage, "best_val_loss": info["best_score"], "epochs": info["epochs"],
@@ -130,7 +128,7 @@ def _fit(module: L.LightningModule, cfg: RunConfig, data: ConditionedData, fold_
 def load_stage(fold_dir: Path) -> Any:
     """The best module of a stage folder, in eval mode."""
     from cardiofm.engine.fit import module_from_checkpoint
-    from cardiofm.methods.sediff import SEDiffModule
+    from cardiofm.systems.sediff.module import SEDiffModule
 
     ckpt = fold_dir / "checkpoints" / "best.ckpt"
     if not ckpt.exists():
@@ -151,7 +149,7 @@ def _vae_stage(cfg: RunConfig, run: RunDir, store: Store, cond: Conditions, data
     from cardiofm.methods.registry import create_method
 
     fold = run.path / STAGE_DIRS["vae"]
-    src = cfg.generation.autoencoder
+    src = cfg.section("generation").autoencoder
     if src and not is_done(fold):
         other = Path(src) / STAGE_DIRS["vae"]
         if not is_done(other):
@@ -190,15 +188,11 @@ def _diffusion_stage(cfg: RunConfig, run: RunDir, store: Store, cond: Conditions
     return fold
 
 
-@PRETRAINERS.register("sediff")
 def run_sediff(cfg: RunConfig) -> RunDir:
     """Prepare the conditions and eta, train both stages (resuming), then evaluate on the test split."""
-    run = RunDir.create(cfg)
-    if cfg.trainer.threads:
-        torch.set_num_threads(int(cfg.trainer.threads))
     if cfg.data.augment not in (None, "none"):
         raise ConfigError("SE-Diff learns the distribution of real ECGs: set data.augment=none")
-    store = prepare_store(cfg.data, run.path)
+    run, store = start_run(cfg)
     rows = split_rows(store)
     if len(rows["train"]) < 2 or len(rows["val"]) < 1:
         raise ConfigError(f"SE-Diff needs training and validation records; the store has {len(rows['train'])} "
@@ -226,8 +220,8 @@ def run_sediff(cfg: RunConfig) -> RunDir:
     fit = read_table(run.path / "eta_fit.csv", "simulator fit table")
     run.update_metrics("eta_fit", {"classes": cond.classes,
                                    "median_relative_rmse": float(fit["relative_rmse"].median())})
-    if cfg.generation.eval_records > 0 and len(rows["test"]):
-        from cardiofm.engine.sediff_eval import evaluate_test
+    if cfg.section("generation").eval_records > 0 and len(rows["test"]):
+        from cardiofm.systems.sediff.evaluation import evaluate_test
 
         run.update_metrics("generation", evaluate_test(run, cfg, store, cond, rows["test"]))
     from cardiofm.report.html import write_report

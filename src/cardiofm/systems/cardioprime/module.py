@@ -47,18 +47,18 @@ import torch
 from torch import Tensor, nn
 
 from cardiofm.errors import ConfigError
-from cardiofm.methods.cardioprime_loss import LOGVAR_LIMIT, jacobian_frobenius, kl_diag, kl_prior_projected
-from cardiofm.methods.registry import register_method
+from cardiofm.methods.registry import MethodConfig, register_method
 from cardiofm.physio.constraints import CONSTRAINED_NAMES, HR_RANGE, RangeConstraint, default_ranges
 from cardiofm.physio.mcsharry import MV_PER_UNIT, PARAM_NAMES
 from cardiofm.physio.mcsharry_torch import dynamics_torch, simulate_torch
+from cardiofm.systems.cardioprime.loss import LOGVAR_LIMIT, jacobian_frobenius, kl_diag, kl_prior_projected
 
 ALIGNS = ("r_peak", "none")
 RATES = ("measured", "learned")
 
 
 @dataclass
-class CardioPrimeConfig:
+class CardioPrimeConfig(MethodConfig):
     """Hyper-parameters of :class:`CardioPrimeModule` (defaults: the paper's Table 2)."""
 
     uses_labels: ClassVar[bool] = False  # trained without labels; the engine keeps every record

@@ -3,7 +3,7 @@
 Objectives, by ``ContrastiveConfig.objective`` (a registry, one class each):
 
 - ``clef``: clinically guided contrastive learning (CLEF paper, eqs. 4-7; losses in
-  :mod:`cardiofm.methods.clef_loss`): NT-Xent whose negatives are weighted by ``W = D * M`` (risk
+  :mod:`cardiofm.systems.clef.loss`): NT-Xent whose negatives are weighted by ``W = D * M`` (risk
   dissimilarity times missing-metadata weight), plus ``lam`` times the dissimilarity-alignment loss.
   ``missing_weight=False`` drops ``M`` and ``lam=0`` drops ``L^d`` (the paper's ablations).
 - ``simclr``: plain NT-Xent (eq. 1), i.e. CLEF with every weight 1 and no alignment term.
@@ -30,20 +30,20 @@ from torch import nn
 from torch.nn import functional as F
 
 from cardiofm.errors import ConfigError
-from cardiofm.methods.clef_loss import (
+from cardiofm.methods.optim import lightning_optimizers
+from cardiofm.methods.registry import MethodConfig, register_method
+from cardiofm.registry import Registry
+from cardiofm.systems.clef.loss import (
     dissimilarity_alignment,
     missing_weight,
     nt_xent,
     risk_dissimilarity,
     weighted_nt_xent,
 )
-from cardiofm.methods.optim import lightning_optimizers
-from cardiofm.methods.registry import register_method
-from cardiofm.registry import Registry
 
 
 @dataclass
-class ContrastiveConfig:
+class ContrastiveConfig(MethodConfig):
     """Hyper-parameters of :class:`ContrastiveModule`; defaults are the CLEF paper's (Appendix C.1)."""
 
     objective: str = "clef"

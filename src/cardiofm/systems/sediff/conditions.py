@@ -1,7 +1,7 @@
 """SE-Diff's training inputs from a store: texts, metadata, retrieved reports, average cycles, classes and eta.
 
 * **Text** ``t`` of a record: the descriptions of its labels in ``data.task`` joined by "; ", then its report.
-* **Metadata** ``m``: age and sex (``NaN`` when unknown; see :func:`cardiofm.methods.sediff.meta_features`).
+* **Metadata** ``m``: age and sex (``NaN`` when unknown; see :func:`cardiofm.systems.sediff.module.meta_features`).
 * **Retrieved report** ``r``: the record's EHR views (diagnoses = ``ehr_diagnoses`` plus its label codes,
   medications, procedures) are compared with every *training* record's by tri-view Jaccard similarity
   (:mod:`cardiofm.clinical.retrieval`); the top ``k``, never the same patient, are summarised into a 60-120-word

@@ -27,9 +27,7 @@ import torch
 
 from cardiofm.config import RunConfig
 from cardiofm.data.store import Store
-from cardiofm.engine.data import prepare_store
-from cardiofm.engine.pretrain import PRETRAINERS
-from cardiofm.engine.probe import split_rows
+from cardiofm.engine.data import split_rows, start_run
 from cardiofm.engine.rundir import RunDir, run_once
 from cardiofm.errors import ConfigError
 
@@ -37,7 +35,6 @@ FEATURES_FILE = "ecg_features.csv"  # in the store folder: delineated features o
 ECG_FEATURES = ("pr", "qrs", "qtc_bazett", "hr", "axis_qrs", "axis_t")
 
 
-@PRETRAINERS.register("cardioprime")
 def run_cardioprime(cfg: RunConfig) -> RunDir:
     """Fit (or resume) the run of ``cfg``, then write the held-out analysis."""
     from cardiofm.engine.fit import fit_fold, load_fold_module
@@ -45,10 +42,7 @@ def run_cardioprime(cfg: RunConfig) -> RunDir:
     if cfg.trainer.mode != "min" or cfg.trainer.monitor != "val_mse":
         raise ConfigError("CardioPRIME stops on the validation reconstruction error: set trainer.monitor=val_mse "
                           "and trainer.mode=min")
-    run = RunDir.create(cfg)
-    if cfg.trainer.threads:
-        torch.set_num_threads(int(cfg.trainer.threads))
-    store = prepare_store(cfg.data, run.path)
+    run, store = start_run(cfg)
     rows = split_rows(store)
     fold_dir = run.path / "model"
 
@@ -163,7 +157,7 @@ def cluster_table(mu: np.ndarray, store: Store, rows: np.ndarray, cfg: RunConfig
     k = cardioprime_k(len(top))
     clusters = kmeans_clusters(mu, k, seed=cfg.seed)
     pids = store.cohort.index["patient_id"].astype(str).to_numpy()[rows]
-    boot = int(cfg.evaluate.get("n_boot", 1000) if n_boot is None else n_boot)
+    boot = int(cfg.section("evaluate").n_boot if n_boot is None else n_boot)
     table = bootstrap_cluster_scores(clusters, y[:, top], [ls.codes[j] for j in top], n_boot=boot, seed=cfg.seed,
                                      groups=pids)
     table.attrs["k"] = k

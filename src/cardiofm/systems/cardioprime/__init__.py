@@ -1,0 +1,22 @@
+"""CardioPRIME (ODE-constrained VAE aligned to clinical phenotypes) as a system.
+
+Run steps: fit the VAE (optionally with one clinical modality), then the held-out analysis (reconstructions,
+latent-feature correlations, disease clustering; :mod:`.run`); ``compare_runs`` sets an integrated run
+against its ECG-only baseline. Config section: ``evaluate`` (:mod:`.config`).
+"""
+
+from cardiofm.systems.base import System, lazy, register_system
+from cardiofm.systems.cardioprime.config import CardioPrimeEvaluate
+
+SYSTEM = register_system(System(
+    name="cardioprime",
+    summary="McSharry-ODE-constrained VAE, aligned to a clinical modality; clustering against the baseline",
+    verb="pretrain",
+    run=lazy("cardiofm.systems.cardioprime.run:run_cardioprime"),
+    recipes=("cardioprime",),
+    sections={"evaluate": CardioPrimeEvaluate},
+    methods={"cardioprime": "cardiofm.systems.cardioprime.module"},
+    demo=lazy("cardiofm.systems.cardioprime.demo:demo_step"),
+    paper=("Levine, Rossman et al.: CardioPRIME: Cardiovascular Physiological Representation Integration with "
+           "Multimodal Embeddings"),
+))
