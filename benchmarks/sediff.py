@@ -143,9 +143,9 @@ def train_supreme(args: argparse.Namespace, dataset: str) -> str:
 
 def recall_scores(supreme_run: str, x: np.ndarray, queries: list[str]) -> np.ndarray:
     """``(n_queries, n_ecgs)`` SuPreME scores of z-scored ``x`` for the query texts."""
-    from cardiofm.data.transforms import zscore
     from cardiofm.engine.cv import ensemble
     from cardiofm.engine.zeroshot import zero_shot_scores
+    from cardiofm.signal.transforms import zscore
     from cardiofm.text.encoders import create_text_encoder
 
     models = ensemble(supreme_run)

@@ -15,7 +15,6 @@ from sklearn.preprocessing import StandardScaler
 
 from cardiofm.data.cohort import Cohort, LabelSet
 from cardiofm.data.store import Store, build_store
-from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import ConfigError, LeadError
 from cardiofm.evaluate.classification import classification_metrics
 from cardiofm.evaluate.probing import (
@@ -27,6 +26,7 @@ from cardiofm.evaluate.probing import (
     subsample_patients,
 )
 from cardiofm.models import create_model, save_model
+from cardiofm.signal.transforms import Preprocess
 
 N_RECORDS = 80  # two records per patient
 

@@ -23,7 +23,7 @@ PACKAGE_REGISTRIES = [
     ("cardiofm.methods.contrastive", "OBJECTIVES"),
     ("cardiofm.text.encoders", "TEXT_ENCODERS"),
     ("cardiofm.text.entities", "EXTRACTORS"),
-    ("cardiofm.clinical.summary", "SUMMARISERS"),
+    ("cardiofm.text.summary", "SUMMARISERS"),
     ("cardiofm.engine.pretrain", "PRETRAINERS"),
 ]
 # modules whose import fills the registries above

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from cardiofm.data.record import LEADS_12
 from cardiofm.errors import ConfigError
 from cardiofm.methods import sediff_loss as sim
 from cardiofm.methods.sediff import SEDiffConfig, SEDiffModule, meta_features
@@ -16,6 +15,7 @@ from cardiofm.models.ecg_vae import BeatDecoder, LatentVAE
 from cardiofm.models.unet1d import UNet1D
 from cardiofm.physio.cycles import fit_cycle_params, simulate_cycle
 from cardiofm.physio.mcsharry import McSharryParams
+from cardiofm.signal.record import LEADS_12
 
 torch.set_num_threads(1)
 

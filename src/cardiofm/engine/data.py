@@ -11,8 +11,8 @@ import numpy as np
 
 from cardiofm.config import DataConfig
 from cardiofm.data.store import Store, build_store
-from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import ConfigError, StoreError
+from cardiofm.signal.transforms import Preprocess
 
 AUGMENT_RECIPES = ("anyecg", "clef", "none")
 SPEC_FILE = "data_spec.json"  # next to the store manifest: the data config the store's cohort came from

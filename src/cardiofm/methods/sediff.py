@@ -32,13 +32,13 @@ import lightning as L
 import torch
 from torch import Tensor, nn
 
-from cardiofm.data.record import LEADS_12
 from cardiofm.errors import ConfigError
 from cardiofm.methods import sediff_loss as sim
 from cardiofm.methods.diffusion import NoiseSchedule, ddim_sample
 from cardiofm.methods.registry import register_method
 from cardiofm.models.ecg_vae import BeatDecoder, LatentVAE
 from cardiofm.models.unet1d import UNet1D
+from cardiofm.signal.record import LEADS_12
 
 STAGES = ("vae", "diffusion")
 META_DIM = 4  # (age - 60) / 15, sex (1 male, 0 female), age missing, sex missing
