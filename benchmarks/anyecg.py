@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from cardiofm.systems import load_config
 from cardiofm.engine.cv import train
+from cardiofm.systems import load_config
 from cardiofm.systems.shared.evaluation import evaluate_run
 
 RECIPE = Path(__file__).resolve().parents[1] / "configs" / "anyecg.yaml"

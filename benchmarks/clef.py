@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_io import load_json, save_json, synthetic_cohort  # noqa: E402
 from ptbxl_report import REPO, hardware, write_section  # noqa: E402
 
+from cardiofm.data.store import Store  # noqa: E402
 from cardiofm.systems import load_config  # noqa: E402
 from cardiofm.systems.clef.config import ProbeConfig  # noqa: E402
-from cardiofm.data.store import Store  # noqa: E402
 
 OBJECTIVES: dict[str, list[str]] = {
     "clef": ["method.objective=clef"],

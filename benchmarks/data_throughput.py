@@ -36,7 +36,7 @@ from cardiofm.data.cohort import Cohort
 from cardiofm.data.sources import open_cohort
 from cardiofm.data.store import build_store
 from cardiofm.data.torch import StoreDataset
-from cardiofm.data.transforms import Preprocess
+from cardiofm.signal.transforms import Preprocess
 
 RECIPES = {
     "AnyECG-CCTA (shift, scale, Gaussian noise, occlusion)": ANYECG_AUGMENT,
@@ -71,7 +71,7 @@ import sys, json, time
 from cardiofm.data.augment import ANYECG_AUGMENT, CLEF_VIEWS
 from cardiofm.data.cohort import Cohort
 from cardiofm.data.store import build_store
-from cardiofm.data.transforms import Preprocess
+from cardiofm.signal.transforms import Preprocess
 c = Cohort.read(sys.argv[1])
 t = time.perf_counter()
 build_store(c, sys.argv[2], Preprocess.from_dict(json.loads(sys.argv[4])), workers=int(sys.argv[3]), progress=False)

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from cardiofm.data.sources import open_cohort
-from cardiofm.data.transforms import resample
 from cardiofm.physio.delineate import features, features_table
+from cardiofm.signal.transforms import resample
 
 SUMMARY = ("hr", "pr", "qrs", "qt", "qtc_bazett", "qtc_fridericia", "axis_qrs", "axis_t", "rr_std")
 # Typical adult values from the ECG literature (not PTB-XL's own measurements, which are not here).

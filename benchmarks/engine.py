@@ -31,10 +31,10 @@ from torch.utils.data import DataLoader
 from cardiofm.data.sources import open_cohort
 from cardiofm.data.store import Store, build_store
 from cardiofm.data.torch import EpochShuffleSampler, StoreDataset
-from cardiofm.data.transforms import Preprocess
 from cardiofm.engine.fit import predict_rows, quiet_lightning
 from cardiofm.methods.optim import adamw_warmup_cosine
 from cardiofm.methods.supervised import SupervisedConfig, SupervisedModule
+from cardiofm.signal.transforms import Preprocess
 from cardiofm.synth.cohort import generate_cohort
 
 

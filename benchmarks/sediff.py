@@ -97,8 +97,7 @@ def train_variant(args: argparse.Namespace, dataset: str, name: str, extra: list
 
 
 def _rows(run: str) -> tuple[Any, dict[str, np.ndarray]]:
-    from cardiofm.engine.data import prepare_store
-    from cardiofm.engine.data import split_rows
+    from cardiofm.engine.data import prepare_store, split_rows
     from cardiofm.engine.rundir import RunDir
 
     r = RunDir.open(run)
@@ -109,9 +108,9 @@ def _rows(run: str) -> tuple[Any, dict[str, np.ndarray]]:
 def generated(run: str, rows: np.ndarray, tag: str, work: Path, seed: int = 0,
               repeat: int = 1) -> tuple[np.ndarray, float]:
     """Generated ECGs for ``rows`` (``repeat`` per row, seeds differ), cached; and samples/s of the first make."""
-    from cardiofm.systems.sediff.run import STAGE_DIRS, load_stage
     from cardiofm.systems.sediff.conditions import Conditions
     from cardiofm.systems.sediff.evaluation import generate_rows
+    from cardiofm.systems.sediff.run import STAGE_DIRS, load_stage
 
     path = work / "generated" / f"{tag}.npz"
     if path.exists():
@@ -143,8 +142,8 @@ def train_supreme(args: argparse.Namespace, dataset: str) -> str:
 
 def recall_scores(supreme_run: str, x: np.ndarray, queries: list[str]) -> np.ndarray:
     """``(n_queries, n_ecgs)`` SuPreME scores of z-scored ``x`` for the query texts."""
-    from cardiofm.data.transforms import zscore
     from cardiofm.engine.cv import ensemble
+    from cardiofm.signal.transforms import zscore
     from cardiofm.systems.supreme.zeroshot import zero_shot_scores
     from cardiofm.text.encoders import create_text_encoder
 
@@ -155,11 +154,11 @@ def recall_scores(supreme_run: str, x: np.ndarray, queries: list[str]) -> np.nda
 
 
 def evaluate_dataset(args: argparse.Namespace, dataset: str, runs: dict[str, Any]) -> dict[str, Any]:
+    from cardiofm.evaluate import generation as gm
+    from cardiofm.systems.sediff.augmentation import train_classifier
     from cardiofm.systems.sediff.conditions import Conditions
     from cardiofm.systems.sediff.evaluation import signal_metrics
     from cardiofm.systems.supreme.zeroshot import query_for
-    from cardiofm.evaluate import generation as gm
-    from cardiofm.systems.sediff.augmentation import train_classifier
 
     w = Path(args.work)
     cache = w / f"eval_{dataset}.json"
@@ -230,8 +229,8 @@ def rare_class(y_train: np.ndarray, y_test: np.ndarray, codes: list[str], min_te
 
 def augmentation(args: argparse.Namespace, dataset: str, runs: dict[str, Any], store: Any, rows: dict[str, np.ndarray],
                  y: np.ndarray, real: dict[str, np.ndarray], p_base: np.ndarray, pids: np.ndarray) -> dict[str, Any]:
-    from cardiofm.systems.sediff.augmentation import train_classifier
     from cardiofm.evaluate.generation import paired_auroc_delta
+    from cardiofm.systems.sediff.augmentation import train_classifier
 
     w = Path(args.work)
     codes = list(store.cohort.labels(runs_task(runs)).codes)

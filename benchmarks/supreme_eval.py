@@ -14,9 +14,9 @@ from sklearn.metrics import roc_auc_score
 from supreme import OVERLAP, RECIPE, VARIANTS, ZS_TASKS, synthetic_root
 
 from cardiofm.config import DataConfig
+from cardiofm.data.store import Store
 from cardiofm.systems import load_config
 from cardiofm.systems.clef.config import ProbeConfig
-from cardiofm.data.store import Store
 
 QUERY_MODES = ("descriptions", "names")
 
@@ -162,8 +162,8 @@ def random_probe(store: Store, args: argparse.Namespace) -> list[dict[str, Any]]
     """The linear probe of a randomly initialised Net1D (12 leads): what pretraining must beat."""
     import torch
 
-    from cardiofm.systems.clef.probe import ALL_LEADS, probe_encoder
     from cardiofm.models import create_model
+    from cardiofm.systems.clef.probe import ALL_LEADS, probe_encoder
 
     w = Path(args.work)
     got = load_json(w / "probe_random.json")

@@ -15,8 +15,8 @@ import pandas as pd
 from scipy.signal import resample_poly
 
 from cardiofm.data.io import read_wfdb, write_wfdb
-from cardiofm.data.record import ECGRecord
 from cardiofm.data.sources.mimic_ecg import INTERVAL_COLUMNS, MIMIC_LEADS
+from cardiofm.signal.record import ECGRecord
 
 PTBXL_RECORDS = Path(__file__).parent / "fixtures" / "ptbxl" / "records100" / "00000"
 FS, N_SAMPLES, ADC_GAIN = 500, 5000, 200.0

@@ -15,7 +15,7 @@ from cardiofm.errors import ConfigError
 def store(tmp_path_factory: pytest.TempPathFactory):
     from cardiofm.data.sources import open_cohort
     from cardiofm.data.store import Store, build_store
-    from cardiofm.data.transforms import Preprocess
+    from cardiofm.signal.transforms import Preprocess
     from cardiofm.synth.cohort import generate_cohort
 
     root = tmp_path_factory.mktemp("anchors")

@@ -10,11 +10,11 @@ import torch
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
 from cardiofm.errors import ConfigError
-from cardiofm.systems.cardioprime.module import CardioPrimeConfig, CardioPrimeModule
-from cardiofm.systems.cardioprime.loss import jacobian_frobenius, kl_diag, kl_prior_projected
 from cardiofm.physio.constraints import CONSTRAINED_NAMES, RangeConstraint, default_ranges
 from cardiofm.physio.mcsharry import PARAM_NAMES
 from cardiofm.physio.mcsharry_torch import dynamics_torch
+from cardiofm.systems.cardioprime.loss import jacobian_frobenius, kl_diag, kl_prior_projected
+from cardiofm.systems.cardioprime.module import CardioPrimeConfig, CardioPrimeModule
 
 torch.set_num_threads(1)
 

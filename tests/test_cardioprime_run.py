@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from cardiofm.config import load_config
-from cardiofm.systems.cardioprime.run import compare_runs
-from cardiofm.systems import run_system
 from cardiofm.errors import ConfigError
+from cardiofm.systems import run_system
+from cardiofm.systems.cardioprime.run import compare_runs
 
 from conftest import synthetic_run_data
 

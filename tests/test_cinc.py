@@ -15,11 +15,11 @@ from scipy.signal import resample_poly
 
 from cardiofm.data.cohort import Skip
 from cardiofm.data.io import _reader_for_suffix, read_record
-from cardiofm.data.record import LEADS_12
 from cardiofm.data.sources import open_cohort
 from cardiofm.data.sources.cinc import database_of, parse_age, parse_sex, read_cinc
 from cardiofm.data.sources.cinc_labels import dx_table, normalise_dx, split_dx
 from cardiofm.errors import RecordError, SamplingRateError, SourceError
+from cardiofm.signal.record import LEADS_12
 
 CINC = Path(__file__).parent / "fixtures" / "cinc"
 PTBXL = Path(__file__).parent / "fixtures" / "ptbxl"

@@ -13,12 +13,12 @@ from cardiofm.clinical import score2
 from cardiofm.clinical.cohort_risk import cohort_score2
 from cardiofm.data.cohort import Cohort, LabelSet
 from cardiofm.data.store import Store, build_store
-from cardiofm.data.transforms import Preprocess
 from cardiofm.data.views import TwoViewDataModule, TwoViewDataset, ViewSource
 from cardiofm.errors import ConfigError, LeadError
+from cardiofm.methods.registry import create_method
+from cardiofm.signal.transforms import Preprocess
 from cardiofm.systems.clef.loss import nt_xent
 from cardiofm.systems.clef.module import ContrastiveConfig, ContrastiveModule
-from cardiofm.methods.registry import create_method
 
 N = 24
 

@@ -15,7 +15,6 @@ import warnings
 import numpy as np
 import pytest
 
-from cardiofm.data.record import LEADS_12, ECGRecord
 from cardiofm.data.sources import open_cohort
 from cardiofm.errors import ConfigError, LeadError, RecordError
 from cardiofm.physio.beats import average_beat, extract_beats
@@ -29,6 +28,7 @@ from cardiofm.physio.delineate import (
     qtc_fridericia,
     r_peaks,
 )
+from cardiofm.signal.record import LEADS_12, ECGRecord
 
 K = 2.5  # truth boundary: centre -+ K sigma
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from cardiofm.data.record import LEADS_12
 from cardiofm.errors import ConfigError
 from cardiofm.explain import beat_aligned_attribution, integrated_gradients, lead_importance, time_importance
+from cardiofm.signal.record import LEADS_12
 
 FS = 100.0
 

@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from cardiofm.data.record import LEADS_12
-from cardiofm.data.transforms import zscore
 from cardiofm.errors import ConfigError, LeadError
 from cardiofm.explain import GroupBeats, group_average_beats, risk_groups
 from cardiofm.explain.beats import detect_r_peaks
 from cardiofm.physio.beats import qrs_bounds, segment_beats
 from cardiofm.physio.delineate import r_peaks
+from cardiofm.signal.record import LEADS_12
+from cardiofm.signal.transforms import zscore
 
 FS = 250.0
 

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from cardiofm.data.io import write_wfdb
-from cardiofm.data.record import LEADS_12, ECGRecord
 from cardiofm.data.sources import open_cohort
 from cardiofm.data.sources.folder import NO_FS, csv_shape
 from cardiofm.errors import LabelError, LeakageError, SourceError
+from cardiofm.signal.record import LEADS_12, ECGRecord
 
 FS = 500
 

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import torch
 
-from cardiofm.data.record import LEADS_12
 from cardiofm.errors import ConfigError, MetricError
 from cardiofm.evaluate import generation as gm
 from cardiofm.physio.leads import limb_leads, simulate_12lead
+from cardiofm.signal.record import LEADS_12
 
 
 def test_mae_nrmse_hand_computed() -> None:

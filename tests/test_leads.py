@@ -8,7 +8,6 @@ import time
 import numpy as np
 import pytest
 
-from cardiofm.data.record import LEADS_12, ECGRecord
 from cardiofm.errors import ConfigError
 from cardiofm.physio.dipole import DipoleParams
 from cardiofm.physio.leads import (
@@ -20,6 +19,7 @@ from cardiofm.physio.leads import (
     simulate_12lead,
     to_vcg,
 )
+from cardiofm.signal.record import LEADS_12, ECGRecord
 
 FS = 500.0
 L = {name: i for i, name in enumerate(LEADS_12)}

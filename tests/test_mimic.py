@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cardiofm.data.record import LEADS_12
 from cardiofm.data.sources import open_cohort
 from cardiofm.data.sources.mimic_ecg import MIMIC_LEADS, join_reports
 from cardiofm.errors import SourceError
+from cardiofm.signal.record import LEADS_12
 
 from mimic_layout import expected_report, make_mimic_fixture, study_signal
 

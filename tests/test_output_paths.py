@@ -284,10 +284,10 @@ def test_train_fails_before_the_training_stack_is_even_imported(tmp_path, afile)
 def test_library_entry_points_check_outputs(tmp_path, afile, monkeypatch):
     from cardiofm.config import load_config
     from cardiofm.demo import run_demo
-    from cardiofm.systems.shared.evaluation import evaluate_run
-    from cardiofm.systems.sediff.generate import generate
     from cardiofm.engine.inference import predict_external
     from cardiofm.engine.rundir import RunDir
+    from cardiofm.systems.sediff.generate import generate
+    from cardiofm.systems.shared.evaluation import evaluate_run
     from cardiofm.systems.supreme.zeroshot import zero_shot
 
     with pytest.raises(OutputError, match="run folder"):

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from cardiofm.data.io import read_record
-from cardiofm.data.record import LEADS_12, ECGRecord
 from cardiofm.errors import ConfigError, LeadError, RecordError
 from cardiofm.report import plots
 from cardiofm.report.plots import plot_ecg
+from cardiofm.signal.record import LEADS_12, ECGRecord
 
 RECORD = Path(__file__).parent / "fixtures" / "ptbxl" / "records100" / "00000" / "00001_lr"
 

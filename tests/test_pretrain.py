@@ -11,10 +11,10 @@ import pytest
 
 from cardiofm.config import load_config
 from cardiofm.data.store import Store
-from cardiofm.systems import run_system
-from cardiofm.systems.clef.pretrain import first_per_patient
 from cardiofm.errors import ConfigError
 from cardiofm.models import load_model
+from cardiofm.systems import run_system
+from cardiofm.systems.clef.pretrain import first_per_patient
 
 from conftest import crash_at_epoch, recipe_overrides, synthetic_run_data
 

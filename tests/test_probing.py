@@ -15,9 +15,10 @@ from sklearn.preprocessing import StandardScaler
 
 from cardiofm.data.cohort import Cohort, LabelSet
 from cardiofm.data.store import Store, build_store
-from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import ConfigError, LeadError
 from cardiofm.evaluate.classification import classification_metrics
+from cardiofm.models import create_model, save_model
+from cardiofm.signal.transforms import Preprocess
 from cardiofm.systems.clef.probing import (
     cached_embeddings,
     extract_embeddings,
@@ -26,7 +27,6 @@ from cardiofm.systems.clef.probing import (
     regression_mae,
     subsample_patients,
 )
-from cardiofm.models import create_model, save_model
 
 N_RECORDS = 80  # two records per patient
 

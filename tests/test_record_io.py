@@ -7,8 +7,8 @@ import pytest
 import wfdb
 
 from cardiofm.data.io import read_csv_signal, read_numpy, read_record, read_wfdb, write_wfdb
-from cardiofm.data.record import LEADS_12, ECGRecord, normalise_lead_name, repair_nonfinite
 from cardiofm.errors import LeadError, RecordError, SamplingRateError
+from cardiofm.signal.record import LEADS_12, ECGRecord, normalise_lead_name, repair_nonfinite
 
 from conftest import RECORD_1
 

@@ -23,7 +23,7 @@ PACKAGE_REGISTRIES = [
     ("cardiofm.systems.clef.module", "OBJECTIVES"),
     ("cardiofm.text.encoders", "TEXT_ENCODERS"),
     ("cardiofm.text.entities", "EXTRACTORS"),
-    ("cardiofm.clinical.summary", "SUMMARISERS"),
+    ("cardiofm.text.summary", "SUMMARISERS"),
     ("cardiofm.data.augment", "AUGMENT_RECIPES"),
     ("cardiofm.data.labellers", "LABELLERS"),
     ("cardiofm.config", "SYSTEM_SECTIONS"),

@@ -109,7 +109,6 @@ TINY = ["trainer.max_epochs=1", "data.batch_size=32", "cv.folds=2", "model.name=
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     from cardiofm.config import load_config
     from cardiofm.engine.cv import train
-    from cardiofm.systems import run_system
     from test_sediff_run import SMALL
 
     synth = synthetic_run_data(tmp_path_factory, "payload", 60, 11)

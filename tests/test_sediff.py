@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from cardiofm.data.record import LEADS_12
 from cardiofm.errors import ConfigError
-from cardiofm.systems.sediff import loss as sim
-from cardiofm.systems.sediff.module import SEDiffConfig, SEDiffModule, meta_features
 from cardiofm.models.ecg_vae import BeatDecoder, LatentVAE
 from cardiofm.models.unet1d import UNet1D
 from cardiofm.physio.cycles import fit_cycle_params, simulate_cycle
 from cardiofm.physio.mcsharry import McSharryParams
+from cardiofm.signal.record import LEADS_12
+from cardiofm.systems.sediff import loss as sim
+from cardiofm.systems.sediff.module import SEDiffConfig, SEDiffModule, meta_features
 
 torch.set_num_threads(1)
 

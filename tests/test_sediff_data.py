@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from cardiofm.systems.sediff.generate import text_codes
 from cardiofm.systems.sediff.conditions import OTHER, record_classes, record_meta, record_texts, record_views, retrieve
+from cardiofm.systems.sediff.generate import text_codes
 
 
 def _index() -> pd.DataFrame:

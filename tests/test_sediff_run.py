@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from cardiofm.config import load_config
-from cardiofm.systems import run_system
 from cardiofm.errors import ConfigError
+from cardiofm.systems import run_system
 
 from conftest import crash_at_epoch, synthetic_run_data
 

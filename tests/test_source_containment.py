@@ -285,7 +285,7 @@ def test_union_passes_follow_links_to_its_parts(tmp_path):
 # ---- rejections downstream: validate, store build, CLI ---------------------------------------------
 def test_record_errors_after_the_scan_become_skips_and_failed_rows(tmp_path):
     from cardiofm.data.store import build_store
-    from cardiofm.data.transforms import Preprocess
+    from cardiofm.signal.transforms import Preprocess
 
     root = tmp_path / "root"
     for name in ("a", "b", "c"):

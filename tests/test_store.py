@@ -15,8 +15,8 @@ import pytest
 from cardiofm.data.cohort import Cohort, LabelSet
 from cardiofm.data.sources import open_cohort
 from cardiofm.data.store import Store, build_store
-from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import StoreError
+from cardiofm.signal.transforms import Preprocess
 
 from conftest import PTBXL
 
@@ -103,7 +103,7 @@ _KILL_SCRIPT = """
 import sys
 from cardiofm.data.cohort import Cohort
 from cardiofm.data.store import build_store
-from cardiofm.data.transforms import Preprocess
+from cardiofm.signal.transforms import Preprocess
 build_store(Cohort.read(sys.argv[1]), sys.argv[2], Preprocess(fs=500.0, length=5000), chunk_size=2,
             workers=int(sys.argv[3]), progress=False)
 """

@@ -10,8 +10,8 @@ import pytest
 from cardiofm.data.cohort import LabelSet
 from cardiofm.data.sources import open_cohort
 from cardiofm.data.store import Store, build_store
-from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import LabelError, LeadError
+from cardiofm.signal.transforms import Preprocess
 from test_store import npy_cohort
 
 from conftest import PTBXL

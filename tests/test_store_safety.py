@@ -17,8 +17,8 @@ import pytest
 from cardiofm.data.cohort import Cohort
 from cardiofm.data.sources import open_cohort
 from cardiofm.data.store import LOCK, Store, _clean_stale, build_store, is_store
-from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import StoreError
+from cardiofm.signal.transforms import Preprocess
 from test_store import npy_cohort
 
 from conftest import PTBXL
@@ -131,7 +131,7 @@ _BUILD = """
 import sys
 from cardiofm.data.cohort import Cohort
 from cardiofm.data.store import build_store
-from cardiofm.data.transforms import Preprocess
+from cardiofm.signal.transforms import Preprocess
 from cardiofm.errors import CardiofmError
 try:
     build_store(Cohort.read(sys.argv[1]), sys.argv[2], Preprocess(fs=100.0, length=1000), chunk_size=2,
@@ -201,7 +201,7 @@ _KILL_BUILD = """
 import sys
 from cardiofm.data.cohort import Cohort
 from cardiofm.data.store import build_store
-from cardiofm.data.transforms import Preprocess
+from cardiofm.signal.transforms import Preprocess
 build_store(Cohort.read(sys.argv[1]), sys.argv[2], Preprocess(fs=500.0, length=5000), chunk_size=2, workers=2,
             progress=False)
 """

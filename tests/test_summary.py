@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cardiofm.clinical import summary as summary_module
-from cardiofm.clinical.summary import (
+from cardiofm.clinical.codes import ATC, ICD10, PROCEDURES
+from cardiofm.errors import ConfigError
+from cardiofm.text import summary as summary_module
+from cardiofm.text.summary import (
     PHYSIOLOGY,
     SUMMARISERS,
     LLMSummariser,
@@ -25,8 +27,6 @@ from cardiofm.clinical.summary import (
     neighbours_from_table,
     physiology,
 )
-from cardiofm.errors import ConfigError
-from cardiofm.synth.outcomes import ATC, ICD10, PROCEDURES
 
 S = frozenset
 AF_CLAUSE = "irregularly irregular ventricular rhythm without organised P waves"

@@ -12,8 +12,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from cardiofm.errors import ConfigError
 from cardiofm.methods.registry import create_method, method_config
-from cardiofm.systems.supreme.module import SupremeConfig, SupremeModule
 from cardiofm.models.fusion import CardiacFusionNetwork, LinearQueryHead
+from cardiofm.systems.supreme.module import SupremeConfig, SupremeModule
 from cardiofm.text.encoders import create_text_encoder
 
 DESCRIPTIONS = ["atrial fibrillation", "left bundle branch block", "sinus bradycardia"]

@@ -55,8 +55,8 @@ def test_supreme_recipe_trains_and_reloads_with_its_queries(synth: dict[str, str
 
 
 def test_zero_shot_scores_new_labels_from_their_descriptions(synth: dict[str, str], tmp_path: Path):
-    from cardiofm.systems.supreme.zeroshot import query_for, zero_shot
     from cardiofm.errors import ConfigError
+    from cardiofm.systems.supreme.zeroshot import query_for, zero_shot
 
     cfg = load_config(RECIPE, None, recipe_overrides(synth, tmp_path / "run", "model.name=vit_micro",
                                                      "trainer.max_epochs=1", "method.text_encoder=hashing",

@@ -8,9 +8,9 @@ import pytest
 import wfdb
 
 from cardiofm.data.io import read_wfdb
-from cardiofm.data.record import LEADS_12, ECGRecord
 from cardiofm.data.sources import open_cohort
 from cardiofm.errors import RecordError, SourceError
+from cardiofm.signal.record import LEADS_12, ECGRecord
 from cardiofm.synth.noise import NoiseConfig, RecordingNoise, leads_from_electrodes
 from cardiofm.synth.storage import quantise_consistent, write_consistent
 

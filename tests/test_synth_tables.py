@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cardiofm.clinical import codes as vocab
 from cardiofm.errors import ConfigError, LabelError
 from cardiofm.synth import conditions as cond
 from cardiofm.synth import outcomes as out
@@ -162,7 +163,7 @@ def test_ehr_codes_consistent_with_conditions_and_risk(cohort) -> None:
     px = [set(s.split(";")) - {""} for s in o["ehr_procedures"]]
     severe = (o[[f"stenosis_{v}" for v in out.VESSELS]] == 3).any(axis=1).to_numpy()
     for i, c in enumerate(conds):
-        assert dx[i] <= set(out.ICD10) and rx[i] <= set(out.ATC) and px[i] <= set(out.PROCEDURES)
+        assert dx[i] <= set(vocab.ICD10) and rx[i] <= set(vocab.ATC) and px[i] <= set(vocab.PROCEDURES)
         if "AFIB" in c:
             assert any(d.startswith("I48") for d in dx[i]) and any(m.startswith("B01A") for m in rx[i])
         if p["true_diabetes"].iloc[i] == 1:

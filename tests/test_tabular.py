@@ -46,7 +46,7 @@ def test_datamodule_adds_the_standardised_vector_with_training_statistics(tmp_pa
     from cardiofm.data.sources import open_cohort
     from cardiofm.data.store import build_store
     from cardiofm.data.torch import StoreDataModule
-    from cardiofm.data.transforms import Preprocess
+    from cardiofm.signal.transforms import Preprocess
     from cardiofm.synth.cohort import generate_cohort
 
     generate_cohort(30, tmp_path / "syn", seed=2, fs=100.0, workers=1, progress=False)

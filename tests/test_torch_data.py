@@ -9,8 +9,8 @@ from torch.utils.data import DataLoader
 from cardiofm.data.sources import open_cohort
 from cardiofm.data.store import Store, build_store
 from cardiofm.data.torch import AugmentationSchedule, StoreDataModule, StoreDataset
-from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import LeadError
+from cardiofm.signal.transforms import Preprocess
 
 from conftest import PTBXL
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from cardiofm.data.io import read_wfdb
-from cardiofm.data.record import LEADS_12, ECGRecord
-from cardiofm.data.transforms import Preprocess, bandpass, crop, resample, select_leads, windows, zscore
 from cardiofm.errors import ConfigError, LeadError
+from cardiofm.signal.record import LEADS_12, ECGRecord
+from cardiofm.signal.transforms import Preprocess, bandpass, crop, resample, select_leads, windows, zscore
 
 from conftest import RECORD_1
 

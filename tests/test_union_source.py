@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from cardiofm.config import DataConfig
-from cardiofm.data.transforms import Preprocess
 from cardiofm.data.labellers import apply_labellers
 from cardiofm.data.sources import open_cohort
 from cardiofm.errors import ConfigError, SourceError
+from cardiofm.signal.transforms import Preprocess
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,9 @@ from typing import Any
 
 import yaml
 
-from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import CardiofmError, ConfigError
 from cardiofm.registry import Registry
+from cardiofm.signal.transforms import Preprocess
 
 
 @dataclass

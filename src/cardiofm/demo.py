@@ -72,7 +72,7 @@ def _store(ctx: DemoContext) -> None:
 
     from cardiofm.data.store import build_store
     from cardiofm.data.torch import StoreDataset
-    from cardiofm.data.transforms import Preprocess
+    from cardiofm.signal.transforms import Preprocess
 
     prep = Preprocess(fs=100.0, length=1000)
     t0 = time.perf_counter()
@@ -109,10 +109,10 @@ def _condition_plots(ctx: DemoContext) -> None:
 @demo_step("real PTB-XL sample")
 def _real_sample(ctx: DemoContext) -> None:
     from cardiofm.data.augment import build_augmentation
-    from cardiofm.data.record import ECGRecord
     from cardiofm.data.sources import open_cohort
-    from cardiofm.data.transforms import Preprocess
     from cardiofm.report.plots import plot_ecg
+    from cardiofm.signal.record import ECGRecord
+    from cardiofm.signal.transforms import Preprocess
 
     with sample_root() as root:
         cohort = open_cohort("ptbxl", root).validate()

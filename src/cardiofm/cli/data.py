@@ -92,7 +92,7 @@ def build(source: str = typer.Option(..., help=SOURCE_HELP), root: Path = typer.
     """Preprocess a source into a chunked, memory-mappable store (resumable)."""
     check_output_dir(out)
     from cardiofm.data.store import build_store
-    from cardiofm.data.transforms import Preprocess
+    from cardiofm.signal.transforms import Preprocess
 
     prep = Preprocess(fs=fs, length=int(round(seconds * fs)), leads=tuple(x.strip() for x in leads.split(",")),
                       band=parse_band(band), normalise=None if normalise.lower() == "none" else normalise)

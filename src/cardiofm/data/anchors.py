@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cardiofm.data.record import normalise_lead_name
 from cardiofm.data.store import Store
 from cardiofm.errors import ConfigError
+from cardiofm.signal.record import normalise_lead_name
 
 PEAKS_FILE = "r_peaks.npz"
 DEFAULT_HR = 60.0  # bpm, for a record whose rate cannot be measured (fewer than two peaks)

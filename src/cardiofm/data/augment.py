@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from cardiofm.data.transforms import resample
 from cardiofm.errors import CardiofmError, ConfigError
 from cardiofm.registry import Registry
+from cardiofm.signal.transforms import resample
 
 AUGMENTATIONS: Registry[type[Augmentation]] = Registry("augmentation")
 NSTDB_ENV = "CARDIOFM_NSTDB"

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from cardiofm.data.io import read_record
-from cardiofm.data.record import ECGRecord
 from cardiofm.data.splits import check_leakage, folds_to_splits, grouped_multilabel_kfold
 from cardiofm.errors import CardiofmError, LabelError, SourceError
+from cardiofm.signal.record import ECGRecord
 
 REQUIRED_COLUMNS = ("record_id", "patient_id", "path", "reader", "fs", "n_samples")
 # Columns passed to the reader of each row when present (own NumPy/CSV data needs fs and leads).

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from cardiofm.data.header import Header, check_signal_file, check_signal_files, parse_header
-from cardiofm.data.record import LEADS_12, ECGRecord, repair_nonfinite
 from cardiofm.errors import ConfigError, RecordError, SamplingRateError
 from cardiofm.registry import Registry
+from cardiofm.signal.record import LEADS_12, ECGRecord, repair_nonfinite
 
 Reader = Callable[..., ECGRecord]
 READERS: Registry[Reader] = Registry("reader")

@@ -40,11 +40,11 @@ import pandas as pd
 from cardiofm import __version__
 from cardiofm.data.cohort import Cohort, Skip
 from cardiofm.data.fingerprint import DIGESTS, DigestCache, cohort_fingerprint, source_files
-from cardiofm.data.record import normalise_lead_name
-from cardiofm.data.transforms import Preprocess
 from cardiofm.errors import CardiofmError, LeadError, StoreError
 from cardiofm.fileio import load_array, read_json
 from cardiofm.pool import worker_pool
+from cardiofm.signal.record import normalise_lead_name
+from cardiofm.signal.transforms import Preprocess
 
 MANIFEST = "manifest.json"
 FORMAT = "cardiofm-store"

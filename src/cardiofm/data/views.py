@@ -22,10 +22,10 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from cardiofm.data.augment import build_augmentation
-from cardiofm.data.record import normalise_lead_name
 from cardiofm.data.store import Store
 from cardiofm.data.torch import EpochShuffleSampler
 from cardiofm.errors import ConfigError
+from cardiofm.signal.record import normalise_lead_name
 
 LEAD_SAMPLING = ("random", "fixed")
 

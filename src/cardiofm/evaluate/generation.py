@@ -50,11 +50,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cardiofm.data.record import LEADS_12, ECGRecord, normalise_lead_name
 from cardiofm.errors import ConfigError, MetricError
 from cardiofm.evaluate import _checks
 from cardiofm.evaluate.bootstrap import BootstrapCI, bootstrap_ci
 from cardiofm.evaluate.intervals import percentile_interval
+from cardiofm.signal.record import LEADS_12, ECGRecord, normalise_lead_name
 
 PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "hr": (30.0, 220.0),  # bpm

@@ -59,7 +59,7 @@ def _inputs(x: Any) -> tuple[np.ndarray, bool]:
     if arr.ndim != 3 or 0 in arr.shape:
         raise ConfigError(f"x must be (records, leads, samples) or (leads, samples), got shape {arr.shape}")
     if not np.isfinite(arr).all():
-        raise ConfigError("x holds NaN/Inf samples; repair them (cardiofm.data.record.repair_nonfinite) first")
+        raise ConfigError("x holds NaN/Inf samples; repair them (cardiofm.signal.record.repair_nonfinite) first")
     return arr, single
 
 

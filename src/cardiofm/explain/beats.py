@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from cardiofm.data.record import normalise_lead_name, normalise_lead_names
-from cardiofm.data.transforms import _check_fs, bandpass
-from cardiofm.data.transforms import zscore as zscore_last_axis
 from cardiofm.errors import ConfigError, LeadError
 from cardiofm.physio.beats import segment_beats
+from cardiofm.signal.record import normalise_lead_name, normalise_lead_names
+from cardiofm.signal.transforms import _check_fs, bandpass
+from cardiofm.signal.transforms import zscore as zscore_last_axis
 
 HIGH, LOW = "high risk", "low risk"
 # Leads tried, in order, when the R-peak lead gives too few peaks: tall-R leads first.

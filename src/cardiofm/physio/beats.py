@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from cardiofm.data.record import ECGRecord
 from cardiofm.errors import ConfigError, RecordError
+from cardiofm.signal.record import ECGRecord
 
 # Global QRS bounds: spatial velocity smoothed over 16 ms, threshold 5% of its peak above rest.
 # Chosen on synthetic ECGs with known QRS (+6..+12 ms) and PTB-XL (median QRS 90 ms in NORM records).

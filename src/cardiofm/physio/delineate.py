@@ -32,16 +32,15 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from cardiofm.data.cohort import Cohort
-from cardiofm.data.record import LEADS_12, ECGRecord, normalise_lead_name
-from cardiofm.data.transforms import bandpass, resample
 from cardiofm.errors import ConfigError, LeadError, RecordError
 from cardiofm.physio.beats import QRS_THRESHOLD, beat_amplitudes, qrs_scan, segment_beats
+from cardiofm.signal.record import LEADS_12, ECGRecord, normalise_lead_name
+from cardiofm.signal.transforms import bandpass, resample
 
 ANALYSIS_FS = 500.0
 BAND = (0.5, 40.0)
@@ -55,6 +54,18 @@ _BEFORE_R = {"p_onset", "p_peak", "p_offset", "qrs_onset"}
 # Per-beat intervals outside these ranges (ms) are delineation failures and are dropped.
 PLAUSIBLE = {"pr": (60.0, 400.0), "qrs": (40.0, 250.0), "qt": (200.0, 700.0)}
 MIN_BEATS = 3
+
+
+class RecordTable(Protocol):
+    """What :func:`features_table` needs of a cohort (e.g. :class:`cardiofm.data.cohort.Cohort`): an ``index``
+    with a ``record_id`` column, one row per record, its length and ``load(i)``, the record of row ``i``.
+    Typed structurally so that physio stays below the data layer."""
+
+    index: pd.DataFrame
+
+    def __len__(self) -> int: ...
+
+    def load(self, i: int) -> ECGRecord: ...
 
 
 @contextmanager
@@ -349,7 +360,7 @@ def _lead_value(amps: dict[str, float], prefix: str) -> tuple[float, float]:
     return i, avf
 
 
-def _row(args: tuple[Cohort, int, str, str]) -> dict[str, Any]:
+def _row(args: tuple[RecordTable, int, str, str]) -> dict[str, Any]:
     cohort, i, lead, method = args
     rid = str(cohort.index.at[i, "record_id"])
     try:
@@ -359,10 +370,10 @@ def _row(args: tuple[Cohort, int, str, str]) -> dict[str, Any]:
                 "error": f"{type(exc).__name__}: {exc}"}
 
 
-_COHORT: Cohort | None = None
+_COHORT: RecordTable | None = None
 
 
-def _init_worker(cohort: Cohort) -> None:
+def _init_worker(cohort: RecordTable) -> None:
     global _COHORT
     _COHORT = cohort
 
@@ -372,7 +383,7 @@ def _row_in_worker(args: tuple[int, str, str]) -> dict[str, Any]:
     return _row((_COHORT, *args))
 
 
-def features_table(cohort: Cohort, workers: int = 2, progress: bool = True, *, lead: str = "II",
+def features_table(cohort: RecordTable, workers: int = 2, progress: bool = True, *, lead: str = "II",
                    method: str = "prominence") -> pd.DataFrame:
     """:func:`features` of every record of ``cohort``: one row per record, in cohort order.
 

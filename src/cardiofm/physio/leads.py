@@ -26,10 +26,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cardiofm.data.record import LEADS_12, ECGRecord
 from cardiofm.errors import ConfigError
 from cardiofm.physio.dipole import DipoleParams
 from cardiofm.physio.rr import beat_onsets, phase_from_rr, r_times, rr_process
+from cardiofm.signal.record import LEADS_12, ECGRecord
 
 # Dower's matrix: rows V1..V6, I, II; columns X, Y, Z (mV per mV).
 DOWER_MATRIX = np.array([

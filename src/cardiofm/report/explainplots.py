@@ -25,10 +25,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from cardiofm.data.record import LEADS_12, normalise_lead_names
 from cardiofm.errors import ConfigError
 from cardiofm.explain.beats import HIGH, LOW, GroupBeats
 from cardiofm.report.plots import GRID_3X4, SAVE_FORMATS
+from cardiofm.signal.record import LEADS_12, normalise_lead_names
 
 GROUP_COLORS = {HIGH: "#d62728", LOW: "#1f77b4"}  # red high risk, blue low risk, as in the paper
 LEFT_IN = 0.75  # room for the y label left of the panels

@@ -21,8 +21,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from cardiofm.data.record import LEADS_12, ECGRecord, normalise_lead_name
 from cardiofm.errors import ConfigError, LeadError, RecordError
+from cardiofm.signal.record import LEADS_12, ECGRecord, normalise_lead_name
 
 LAYOUTS: tuple[str, ...] = ("3x4+rhythm", "12x1")
 GRID_3X4: tuple[tuple[str, ...], ...] = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"),

@@ -14,9 +14,10 @@ does not change the outcomes) and the record's condition codes.
   exponential drop-out. With the defaults about 8-12 % of patients have an event in 5 years.
 - **EHR codes** (``ehr_diagnoses``, ``ehr_medications``, ``ehr_procedures``, each ``;``-joined): the
   history up to the ECG. Diagnoses are ICD-10 (WHO) codes, medications ATC codes (substance level),
-  procedures the small code set :data:`PROCEDURES`. Firm links (always): AF -> I48 + an
-  anticoagulant (B01AF/B01AA); diabetes -> E11 + an antidiabetic (A10); MI on the ECG -> I25.2 +
-  aspirin (B01AC06); a severe stenosis -> I25.1 + coronary angiography (CAG).
+  procedures a small code set; every code drawn is in the vocabularies of :mod:`cardiofm.clinical.codes`.
+  Firm links (always): AF -> I48 + an anticoagulant (B01AF/B01AA); diabetes -> E11 + an antidiabetic
+  (A10); MI on the ECG -> I25.2 + aspirin (B01AC06); a severe stenosis -> I25.1 + coronary angiography
+  (CAG).
 """
 
 from __future__ import annotations
@@ -34,36 +35,6 @@ STENOSIS_THRESHOLDS = (1.1, 2.2, 3.0)
 VESSEL_OFFSET = {"rca": 0.0, "lm": -1.9, "lad": 0.3, "lcx": -0.2}
 CULPRIT = {"IMI": (("rca", 0.8), ("lcx", 0.2)), "ASMI": (("lad", 1.0),), "AMI": (("lad", 1.0),),
            "LMI": (("lcx", 1.0),)}
-
-ICD10 = {
-    "I10": "essential (primary) hypertension", "I11.9": "hypertensive heart disease without heart failure",
-    "E11.9": "type 2 diabetes mellitus without complications", "E78.0": "pure hypercholesterolaemia",
-    "E78.5": "hyperlipidaemia, unspecified", "E66.9": "obesity, unspecified", "F17.2": "nicotine dependence",
-    "Z72.0": "tobacco use", "I20.9": "angina pectoris, unspecified", "I25.1": "atherosclerotic heart disease",
-    "I25.2": "old myocardial infarction", "I25.9": "chronic ischaemic heart disease, unspecified",
-    "I48.0": "paroxysmal atrial fibrillation", "I48.1": "persistent atrial fibrillation",
-    "I48.2": "permanent atrial fibrillation", "I44.0": "atrioventricular block, first degree",
-    "I44.4": "left anterior fascicular block", "I44.7": "left bundle-branch block, unspecified",
-    "I45.1": "other right bundle-branch block", "I45.8": "other specified conduction disorders (long QT)",
-    "I49.1": "atrial premature depolarization", "I49.3": "ventricular premature depolarization",
-    "I51.7": "cardiomegaly", "R00.0": "tachycardia, unspecified", "R00.1": "bradycardia, unspecified",
-    "Z95.0": "presence of cardiac pacemaker", "Z95.1": "presence of aortocoronary bypass graft",
-    "Z95.5": "presence of coronary angioplasty implant and graft",
-}
-ATC = {
-    "B01AF01": "rivaroxaban", "B01AF02": "apixaban", "B01AF03": "edoxaban", "B01AA04": "phenprocoumon",
-    "B01AC06": "acetylsalicylic acid", "B01AC04": "clopidogrel", "C07AB07": "bisoprolol", "C07AB02": "metoprolol",
-    "C10AA05": "atorvastatin", "C10AA01": "simvastatin", "A10BA02": "metformin", "A10AE04": "insulin glargine",
-    "A10BK01": "dapagliflozin", "C09AA05": "ramipril", "C09CA01": "losartan", "C08CA01": "amlodipine",
-    "C03AA03": "hydrochlorothiazide", "C01AA05": "digoxin", "N07BA01": "nicotine",
-}
-PROCEDURES = {
-    "ECHO": "transthoracic echocardiography", "HOLTER": "ambulatory ECG (Holter) monitoring",
-    "ABPM": "24 h ambulatory blood pressure monitoring", "EXECG": "exercise ECG", "CCTA": "coronary CT angiography",
-    "CAG": "invasive coronary angiography", "PCI": "percutaneous coronary intervention with stent",
-    "CABG": "coronary artery bypass grafting", "DCCV": "electrical cardioversion",
-    "PM": "pacemaker implantation",
-}
 
 
 def _true(patients: pd.DataFrame, col: str, default: float) -> np.ndarray:

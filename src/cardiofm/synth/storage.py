@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from cardiofm.data.io import write_wfdb
-from cardiofm.data.record import LEADS_12, ECGRecord
 from cardiofm.errors import RecordError
+from cardiofm.signal.record import LEADS_12, ECGRecord
 
 ADC_GAIN = 2000.0  # adu per mV
 

@@ -28,10 +28,10 @@ from cardiofm.data.cohort import Cohort, Skip, assign_patient_folds
 from cardiofm.data.containment import RootGuard, walk
 from cardiofm.data.header import Header, parse_header
 from cardiofm.data.io import _base, _finish, _unit_scale, parse_comments, register_reader
-from cardiofm.data.record import ECGRecord
 from cardiofm.data.sources import cinc_labels
 from cardiofm.data.sources.base import Source, register_source
 from cardiofm.errors import RecordError, SourceError
+from cardiofm.signal.record import ECGRecord
 
 INVALID_SAMPLE = -32768  # WFDB format 16 marks missing samples with this value
 CHAPMAN_LAST = 10646  # JS00001-JS10646 are Chapman-Shaoxing, later JS numbers Ningbo

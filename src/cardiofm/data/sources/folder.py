@@ -63,10 +63,10 @@ from cardiofm.data.cohort import Cohort, LabelSet, Skip, assign_patient_folds
 from cardiofm.data.containment import ESCAPES, RootGuard, checked_header, walk
 from cardiofm.data.header import signal_files
 from cardiofm.data.io import parse_comments
-from cardiofm.data.record import LEADS_12, normalise_lead_names
 from cardiofm.data.sources.base import Source, register_source
 from cardiofm.data.splits import check_leakage, folds_to_splits
 from cardiofm.errors import LabelError, RecordError, SourceError
+from cardiofm.signal.record import LEADS_12, normalise_lead_names
 
 LABELS_FILE = "labels.csv"
 TASK = "labels"

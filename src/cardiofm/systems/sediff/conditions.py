@@ -5,7 +5,7 @@
 * **Retrieved report** ``r``: the record's EHR views (diagnoses = ``ehr_diagnoses`` plus its label codes,
   medications, procedures) are compared with every *training* record's by tri-view Jaccard similarity
   (:mod:`cardiofm.clinical.retrieval`); the top ``k``, never the same patient, are summarised into a 60-120-word
-  report (:mod:`cardiofm.clinical.summary`). Sources without EHR columns (PTB-XL) retrieve on their labels only.
+  report (:mod:`cardiofm.text.summary`). Sources without EHR columns (PTB-XL) retrieve on their labels only.
 * **Average cycle** per record: the median phase-normalised cycle (:func:`cardiofm.physio.cycles.average_cycle`)
   around the store's cached R peaks of lead II; ``beat_ok`` is false when the record has no usable beat.
 * **Class** per record: its least frequent label among those with ``min_class_records`` training records (the
@@ -90,7 +90,7 @@ def retrieve(views: dict[str, list[frozenset[str]]], train_rows: np.ndarray, pat
 def summaries(index: pd.DataFrame, neighbours: list[list[int]], sims: list[list[float]],
               found: Sequence[Sequence[str]], summariser: Any, queries: Sequence[str] | None = None) -> list[str]:
     """The retrieved-report text of every query (``neighbours`` index rows of ``index``)."""
-    from cardiofm.clinical.summary import neighbours_from_table
+    from cardiofm.text.summary import neighbours_from_table
 
     table = index.reset_index(drop=True)
     out = []

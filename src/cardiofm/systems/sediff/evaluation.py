@@ -89,8 +89,8 @@ def evaluate_test(run: RunDir, cfg: RunConfig, store: Store, cond: Conditions, t
 def plot_examples(gen: np.ndarray, real: np.ndarray, rows: np.ndarray, cond: Conditions, store: Store, run: RunDir,
                   n: int = 3) -> None:
     """Clinical-layout plots of the first ``n`` generated test ECGs and their real counterparts."""
-    from cardiofm.data.record import ECGRecord
     from cardiofm.report.plots import plot_ecg
+    from cardiofm.signal.record import ECGRecord
 
     for i in range(min(n, len(rows))):
         rid = str(cond.table["record_id"].iloc[rows[i]])

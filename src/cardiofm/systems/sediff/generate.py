@@ -51,16 +51,16 @@ def generate(run_dir: str | Path, text: str, out: str | Path, *, n: int = 4, age
              sex: str | None = None, seed: int = 0, guidance: float | None = None, steps: int | None = None,
              plot: bool = True) -> dict[str, Any]:
     """Sample ``n`` ECGs for ``text`` (module docstring); returns the ``generation.json`` content."""
-    from cardiofm.clinical.summary import create_summariser
     from cardiofm.data.io import write_wfdb
-    from cardiofm.data.record import ECGRecord
     from cardiofm.engine.data import prepare_store, split_rows
     from cardiofm.engine.rundir import RunDir
     from cardiofm.evaluate.generation import lead_residuals
+    from cardiofm.signal.record import ECGRecord
     from cardiofm.systems.sediff.conditions import label_codes, record_views, retrieve, summaries
     from cardiofm.systems.sediff.module import meta_features
     from cardiofm.systems.sediff.run import STAGE_DIRS, load_stage
     from cardiofm.text.encoders import create_text_encoder
+    from cardiofm.text.summary import create_summariser
 
     if not str(text).strip():
         raise ConfigError("generate: give the clinical text to generate from, e.g. \"sinus bradycardia\"")

@@ -25,9 +25,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from cardiofm.data.record import LEADS_12
 from cardiofm.errors import ConfigError
 from cardiofm.physio.cycles import cycle_derivative, euler_residual
+from cardiofm.signal.record import LEADS_12
 
 # child lead -> (beta, gamma) on the parents (I, II): III = II - I, aVR = -(I + II)/2, aVL = I - II/2, aVF = II - I/2
 FRONTAL: dict[str, tuple[float, float]] = {"III": (-1.0, 1.0), "aVR": (-0.5, -0.5), "aVL": (1.0, -0.5),

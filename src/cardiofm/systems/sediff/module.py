@@ -32,12 +32,12 @@ import lightning as L
 import torch
 from torch import Tensor, nn
 
-from cardiofm.data.record import LEADS_12
 from cardiofm.errors import ConfigError
 from cardiofm.methods.diffusion import NoiseSchedule, ddim_sample
 from cardiofm.methods.registry import MethodConfig, register_method
 from cardiofm.models.ecg_vae import BeatDecoder, LatentVAE
 from cardiofm.models.unet1d import UNet1D
+from cardiofm.signal.record import LEADS_12
 from cardiofm.systems.sediff import loss as sim
 
 STAGES = ("vae", "diffusion")

@@ -83,8 +83,8 @@ class ConditionedData(L.LightningDataModule):
 
 def build_conditions(store: Store, cfg: RunConfig, train_rows: np.ndarray) -> Conditions:
     """Texts, metadata, retrieved reports and classes of every store record (module docstring of sediff_data)."""
-    from cardiofm.clinical.summary import create_summariser
     from cardiofm.text.encoders import create_text_encoder
+    from cardiofm.text.summary import create_summariser
 
     g = cfg.section("generation")
     index = store.cohort.index.reset_index(drop=True)

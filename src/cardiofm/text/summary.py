@@ -26,10 +26,10 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from cardiofm.clinical.codes import ATC, ICD10, PROCEDURES
 from cardiofm.clinical.retrieval import parse_codes
 from cardiofm.errors import ConfigError
 from cardiofm.registry import Registry
-from cardiofm.synth.outcomes import ATC, ICD10, PROCEDURES
 from cardiofm.text.entities import PRESENT, extract_entities
 from cardiofm.text.lexicon import default_lexicon
 

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from scipy import signal as sps
 
-from cardiofm.data.record import LEADS_12, ECGRecord, normalise_lead_name, normalise_lead_names
 from cardiofm.errors import ConfigError, LeadError
+from cardiofm.signal.record import LEADS_12, ECGRecord, normalise_lead_name, normalise_lead_names
 
 CROP_MODES = ("start", "center", "random")
 PAD_MODES = ("zero", "edge", "wrap")
