@@ -107,8 +107,7 @@ TINY = ["trainer.max_epochs=1", "data.batch_size=32", "cv.folds=2", "model.name=
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    from cardiofm.config import load_config
-    from cardiofm.engine.cv import train
+    from cardiofm.systems import load_config, run_system
     from test_sediff_run import SMALL
 
     synth = synthetic_run_data(tmp_path_factory, "payload", 60, 11)
@@ -127,7 +126,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     }
     for recipe, overrides in sets.values():
         cfg = load_config(recipe, "synthetic" if recipe == "sediff" else None, overrides)
-        (pretrain if recipe in ("clef", "sediff") else train)(cfg)
+        run_system(cfg)
     return {"synth": synth, "base": base, "sets": sets}
 
 
