@@ -49,6 +49,10 @@ def test_config_sections_belong_to_the_recipes_system():
         load_config(RECIPE, None, ["evaluate.n_bootstrap=10"])
     with pytest.raises(ConfigError, match="data.preprocess: unknown key.*sampling_rate"):
         load_config(RECIPE, None, ["data.preprocess.sampling_rate=250"])
+    with pytest.raises(ConfigError, match="method supervised: unknown key.*learning_rate"):
+        load_config(RECIPE, None, ["method.learning_rate=0.1"])
+    with pytest.raises(ConfigError, match="unknown method 'supervize'"):
+        load_config(RECIPE, None, ["method={name: supervize}"])
     with pytest.raises(ConfigError, match="unknown system 'nope'"):
         load_config(RECIPE, None, ["system=nope"])
     with pytest.raises(ConfigError, match="has no config section 'generation'"):

@@ -28,6 +28,7 @@ PACKAGE_REGISTRIES = [
     ("cardiofm.data.labellers", "LABELLERS"),
     ("cardiofm.config", "SYSTEM_SECTIONS"),
     ("cardiofm.systems.base", "SYSTEMS"),
+    ("cardiofm.demo", "DEMO_STEPS"),
 ]
 # modules whose import fills the registries above
 _FILLERS = ["cardiofm.data.sources", "cardiofm.models", "cardiofm.systems", "cardiofm.systems.cardioprime.module",

@@ -192,6 +192,10 @@ def config_from_dict(d: dict[str, Any]) -> RunConfig:
     for key in ("model", "method"):
         if key in d and (not isinstance(d[key], dict) or "name" not in d[key]):
             raise ConfigError(f"{key}: needs a mapping with a 'name', got {d[key]!r}")
+    if "method" in d:  # a typo in a method key fails here, before any data is built
+        from cardiofm.methods.registry import check_method_keys
+
+        check_method_keys(d["method"]["name"], set(d["method"]) - {"name"})
     cfg = build_section(RunConfig, d, "config")
     cfg.sections = sections
     return cfg

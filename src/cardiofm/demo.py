@@ -19,6 +19,7 @@ import numpy as np
 import yaml
 
 from cardiofm.paths import check_output_dir
+from cardiofm.registry import Registry
 from cardiofm.systems import SYSTEMS, DemoContext
 
 DEMO_AUGMENT: list[dict[str, Any]] = [
@@ -29,17 +30,17 @@ PLOTTED_CONDITIONS = ("NORM", "AFIB", "1AVB", "CLBBB", "CRBBB", "LVH", "IMI", "A
 
 
 DemoStep = Callable[[DemoContext], None]
-DEMO_STEPS: list[tuple[str, DemoStep]] = []
+DEMO_STEPS: Registry[DemoStep] = Registry("demo step")
 
 
 def demo_step(name: str) -> Callable[[DemoStep], DemoStep]:
     """Register a data step; they run in registration order, before the systems' steps."""
+    return DEMO_STEPS.register(name)
 
-    def wrap(fn: DemoStep) -> DemoStep:
-        DEMO_STEPS.append((name, fn))
-        return fn
 
-    return wrap
+def all_steps() -> list[tuple[str, DemoStep]]:
+    """The data steps, then each registered system's demo step (named ``<system>: <summary>``)."""
+    return [*DEMO_STEPS.items(), *((f"{s.name}: {s.summary}", s.demo) for s in SYSTEMS.values() if s.demo)]
 
 
 def sample_root() -> Any:
@@ -138,8 +139,7 @@ def run_demo(out: str | Path = "runs/demo", workers: int = 1, n_synthetic: int =
     ctx = DemoContext(Path(out), workers=workers, n_synthetic=n_synthetic, seed=seed)
     ctx.out.mkdir(parents=True, exist_ok=True)
     timings = {}
-    steps = DEMO_STEPS + [(f"{s.name}: {s.summary}", s.demo) for s in SYSTEMS.values() if s.demo is not None]
-    for name, step in steps:
+    for name, step in all_steps():
         print(f"== demo: {name}")
         t0 = time.perf_counter()
         step(ctx)

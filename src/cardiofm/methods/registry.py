@@ -89,14 +89,18 @@ def get_method(name: str) -> MethodEntry:
     return METHODS.get(name)
 
 
-def method_config(name: str, values: dict[str, Any]) -> Any:
-    """The method's config dataclass from a mapping; unknown keys raise :class:`ConfigError`."""
-    entry = get_method(name)
-    known = {f.name for f in dataclasses.fields(entry.config)}
-    unknown = sorted(set(values) - known)
+def check_method_keys(name: str, keys: Any) -> None:
+    """Raise :class:`ConfigError` for keys the config of method ``name`` does not have (or an unknown method)."""
+    known = {f.name for f in dataclasses.fields(get_method(name).config)}
+    unknown = sorted(set(keys) - known)
     if unknown:
         raise ConfigError(f"method {name}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return entry.config(**values)
+
+
+def method_config(name: str, values: dict[str, Any]) -> Any:
+    """The method's config dataclass from a mapping; unknown keys raise :class:`ConfigError`."""
+    check_method_keys(name, values)
+    return get_method(name).config(**values)
 
 
 def create_method(name: str, values: dict[str, Any]) -> L.LightningModule:

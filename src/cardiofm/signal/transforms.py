@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import signal as sps
 
 from cardiofm.errors import ConfigError, LeadError
 from cardiofm.signal.record import LEADS_12, ECGRecord, normalise_lead_name, normalise_lead_names
@@ -24,6 +23,13 @@ CROP_MODES = ("start", "center", "random")
 PAD_MODES = ("zero", "edge", "wrap")
 NORMALISE_MODES = ("zscore",)
 _NP_PAD = {"zero": "constant", "edge": "edge", "wrap": "wrap"}
+
+
+def _sps() -> Any:
+    """``scipy.signal``, imported on first use (it takes about a second; the CLI and recipe loading need none)."""
+    from scipy import signal
+
+    return signal
 
 
 def _check_fs(fs: float, name: str = "fs") -> float:
@@ -54,7 +60,7 @@ def resample(x: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
     # padtype="line" removes the first-to-last trend before filtering, so a baseline offset
     # does not ring at the edges the way zero padding would.
     up, down = ratio.numerator, ratio.denominator
-    y = sps.resample_poly(x.astype(np.float64), up, down, axis=-1, padtype="line", window=_poly_fir(up, down))
+    y = _sps().resample_poly(x.astype(np.float64), up, down, axis=-1, padtype="line", window=_poly_fir(up, down))
     if y.shape[-1] > n_out:
         y = y[..., :n_out]
     elif y.shape[-1] < n_out:
@@ -66,7 +72,7 @@ def resample(x: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
 def _poly_fir(up: int, down: int) -> np.ndarray:
     """resample_poly's default anti-aliasing FIR (Kaiser, beta 5), designed once per ratio."""
     max_rate = max(up, down)
-    h = sps.firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
+    h = _sps().firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
     h.setflags(write=False)
     return h
 
@@ -75,10 +81,10 @@ def _poly_fir(up: int, down: int) -> np.ndarray:
 def _butter_sos(order: int, lo: float | None, hi: float | None, fs: float) -> np.ndarray:
     """Second-order sections of the Butterworth design, cached (designing costs as much as filtering)."""
     if lo is not None and hi is not None:
-        return sps.butter(order, [lo, hi], btype="bandpass", fs=fs, output="sos")
+        return _sps().butter(order, [lo, hi], btype="bandpass", fs=fs, output="sos")
     if lo is not None:
-        return sps.butter(order, lo, btype="highpass", fs=fs, output="sos")
-    return sps.butter(order, hi, btype="lowpass", fs=fs, output="sos")
+        return _sps().butter(order, lo, btype="highpass", fs=fs, output="sos")
+    return _sps().butter(order, hi, btype="lowpass", fs=fs, output="sos")
 
 
 def bandpass(x: np.ndarray, fs: float, low: float | None = 0.67, high: float | None = 40.0,
@@ -117,7 +123,7 @@ def bandpass(x: np.ndarray, fs: float, low: float | None = 0.67, high: float | N
 @lru_cache(maxsize=64)
 def _sos_zi(sos_bytes: bytes, n_sections: int) -> np.ndarray:
     sos = np.frombuffer(sos_bytes, dtype=np.float64).reshape(n_sections, 6)
-    return sps.sosfilt_zi(sos)
+    return _sps().sosfilt_zi(sos)
 
 
 def _sosfiltfilt(sos: np.ndarray, x: np.ndarray, padlen: int) -> np.ndarray:
@@ -131,9 +137,9 @@ def _sosfiltfilt(sos: np.ndarray, x: np.ndarray, padlen: int) -> np.ndarray:
         ext = x
     zi = _sos_zi(np.ascontiguousarray(sos, dtype=np.float64).tobytes(), len(sos))
     zi = zi.reshape((len(sos),) + (1,) * (x.ndim - 1) + (2,))
-    y, _ = sps.sosfilt(sos, ext, axis=-1, zi=zi * ext[..., :1])
+    y, _ = _sps().sosfilt(sos, ext, axis=-1, zi=zi * ext[..., :1])
     y = y[..., ::-1]
-    y, _ = sps.sosfilt(sos, y, axis=-1, zi=zi * y[..., :1])
+    y, _ = _sps().sosfilt(sos, y, axis=-1, zi=zi * y[..., :1])
     y = y[..., ::-1]
     return y[..., padlen:y.shape[-1] - padlen] if padlen > 0 else y
 

@@ -5,9 +5,7 @@ the built-in label steps; the CLI, the demo and the benchmarks reach the systems
 :class:`~cardiofm.systems.base.System` record registered once with
 :func:`~cardiofm.systems.base.register_system`; see the README's "Adding a system".
 
-Layer order of the package (lowest first; a module imports only its own package or lower ones, enforced by
-``tests/test_layers.py``): base modules (errors, registry, fileio, paths, pool) < signal < physio < clinical
-< data < text < synth < models < methods < evaluate < explain < report < config < engine < systems < demo, cli.
+The layer order of the whole package is in :mod:`cardiofm` (its docstring), enforced by ``tests/test_layers.py``.
 """
 
 from __future__ import annotations

@@ -85,6 +85,19 @@ class System:
     commands: tuple[Callable[..., Any], ...] = ()
     paper: str = ""
 
+    @classmethod
+    def of(cls, package: str, name: str, verb: str, summary: str, *, run: str = "run:run",
+           analyse: str | None = None, demo: str | None = "demo:demo_step", **fields: Any) -> System:
+        """A system whose steps live in ``package`` by convention: ``run.py:run`` and ``demo.py:demo_step``
+        unless ``run``/``analyse``/``demo`` name other ``module:function`` references (relative to ``package``
+        unless they start with ``cardiofm.``)."""
+
+        def ref(r: str | None) -> lazy | None:
+            return None if r is None else lazy(r if r.startswith("cardiofm.") else f"{package}.{r}")
+
+        return cls(name=name, summary=summary, verb=verb, run=ref(run), analyse=ref(analyse),  # type: ignore[arg-type]
+                   demo=ref(demo), **fields)
+
 
 SYSTEMS: Registry[System] = Registry("system")
 

@@ -5,17 +5,11 @@ evaluation (discrimination, calibration, thresholds, decision curves, survival, 
 attributions) with its HTML report (:mod:`cardiofm.systems.shared.evaluation`).
 """
 
-from cardiofm.systems.base import System, lazy, register_system
+from cardiofm.systems.base import System, register_system
 from cardiofm.systems.shared.config import EvaluateConfig
 
-SYSTEM = register_system(System(
-    name="anyecg",
-    summary="supervised multi-label fine-tuning, K-fold ensemble and the full clinical evaluation",
-    verb="train",
-    run=lazy("cardiofm.engine.cv:train"),
-    analyse=lazy("cardiofm.systems.shared.evaluation:evaluate_run"),
-    recipes=("anyecg",),
-    sections={"evaluate": EvaluateConfig},
-    demo=lazy("cardiofm.systems.anyecg.demo:demo_step"),
-    paper="Xiao, Zhao et al.: Fine-tuning an ECG Foundation Model to Predict Coronary CT Angiography Outcomes",
-))
+PAPER = "Xiao, Zhao et al.: Fine-tuning an ECG Foundation Model to Predict Coronary CT Angiography Outcomes"
+SYSTEM = register_system(System.of(
+    __name__, "anyecg", "train", "supervised multi-label fine-tuning, K-fold ensemble and the full clinical evaluation",
+    run="cardiofm.engine.cv:train", analyse="cardiofm.systems.shared.evaluation:evaluate_run", recipes=("anyecg",),
+    sections={"evaluate": EvaluateConfig}, paper=PAPER))

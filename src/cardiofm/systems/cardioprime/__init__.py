@@ -5,18 +5,12 @@ latent-feature correlations, disease clustering; :mod:`.run`); ``compare_runs`` 
 against its ECG-only baseline. Config section: ``evaluate`` (:mod:`.config`).
 """
 
-from cardiofm.systems.base import System, lazy, register_system
+from cardiofm.systems.base import System, register_system
 from cardiofm.systems.cardioprime.config import CardioPrimeEvaluate
 
-SYSTEM = register_system(System(
-    name="cardioprime",
-    summary="McSharry-ODE-constrained VAE, aligned to a clinical modality; clustering against the baseline",
-    verb="pretrain",
-    run=lazy("cardiofm.systems.cardioprime.run:run_cardioprime"),
-    recipes=("cardioprime",),
-    sections={"evaluate": CardioPrimeEvaluate},
-    methods={"cardioprime": "cardiofm.systems.cardioprime.module"},
-    demo=lazy("cardiofm.systems.cardioprime.demo:demo_step"),
-    paper=("Levine, Rossman et al.: CardioPRIME: Cardiovascular Physiological Representation Integration with "
-           "Multimodal Embeddings"),
-))
+PAPER = ("Levine, Rossman et al.: CardioPRIME: Cardiovascular Physiological Representation Integration with "
+         "Multimodal Embeddings")
+SYSTEM = register_system(System.of(
+    __name__, "cardioprime", "pretrain", "McSharry-ODE-constrained VAE aligned to a clinical modality, vs its baseline",
+    run="run:run_cardioprime", recipes=("cardioprime",), sections={"evaluate": CardioPrimeEvaluate},
+    methods={"cardioprime": "cardiofm.systems.cardioprime.module"}, paper=PAPER))

@@ -5,17 +5,11 @@ saved as safetensors, then the probing protocol (linear probes at label fraction
 :mod:`.probe`). Config sections: ``pretrain`` and ``probe`` (:mod:`.config`).
 """
 
-from cardiofm.systems.base import System, lazy, register_system
+from cardiofm.systems.base import System, register_system
 from cardiofm.systems.clef.config import PretrainConfig, ProbeConfig
 
-SYSTEM = register_system(System(
-    name="clef",
-    summary="risk-guided contrastive pretraining (and SimCLR/BYOL/MoCo), then linear probes",
-    verb="pretrain",
-    run=lazy("cardiofm.systems.clef.pretrain:pretrain_contrastive"),
-    recipes=("clef",),
-    sections={"pretrain": PretrainConfig, "probe": ProbeConfig},
-    methods={"contrastive": "cardiofm.systems.clef.module"},
-    demo=lazy("cardiofm.systems.clef.demo:demo_step"),
-    paper="Shu, Charlton et al.: CLEF: Clinically-Guided Contrastive Learning for Electrocardiogram Foundation Models",
-))
+PAPER = "Shu, Charlton et al.: CLEF: Clinically-Guided Contrastive Learning for Electrocardiogram Foundation Models"
+SYSTEM = register_system(System.of(
+    __name__, "clef", "pretrain", "risk-guided contrastive pretraining (and SimCLR/BYOL/MoCo), then linear probes",
+    run="pretrain:pretrain_contrastive", recipes=("clef",), sections={"pretrain": PretrainConfig, "probe": ProbeConfig},
+    methods={"contrastive": "cardiofm.systems.clef.module"}, paper=PAPER))

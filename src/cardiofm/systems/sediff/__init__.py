@@ -5,19 +5,12 @@ diffusion stage, a test-set generation analysis and report (:mod:`.run`); ``card
 clinical text (:mod:`.generate`). Config section: ``generation`` (:mod:`.config`).
 """
 
-from cardiofm.systems.base import System, lazy, register_system
+from cardiofm.systems.base import System, register_system
 from cardiofm.systems.sediff.cli import generate
 from cardiofm.systems.sediff.config import GenerationConfig
 
-SYSTEM = register_system(System(
-    name="sediff",
-    summary="text-to-ECG latent diffusion with McSharry simulator losses and retrieval-augmented conditions",
-    verb="pretrain",
-    run=lazy("cardiofm.systems.sediff.run:run_sediff"),
-    recipes=("sediff",),
-    sections={"generation": GenerationConfig},
-    methods={"sediff": "cardiofm.systems.sediff.module"},
-    demo=lazy("cardiofm.systems.sediff.demo:demo_step"),
-    commands=(generate,),
-    paper="Simulator and Experience Enhanced Diffusion Model for Comprehensive ECG Generation (arXiv 2511.09895)",
-))
+PAPER = "Simulator and Experience Enhanced Diffusion Model for Comprehensive ECG Generation (arXiv 2511.09895)"
+SYSTEM = register_system(System.of(
+    __name__, "sediff", "pretrain", "text-to-ECG latent diffusion with simulator losses and retrieved reports",
+    run="run:run_sediff", recipes=("sediff",), sections={"generation": GenerationConfig},
+    methods={"sediff": "cardiofm.systems.sediff.module"}, commands=(generate,), paper=PAPER))
