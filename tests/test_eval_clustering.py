@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,7 +22,6 @@ from cardiofm.evaluate.clustering import (
     disease_cluster_scores,
     integration_ratio,
     kmeans_clusters,
-    plot_ratio_heatmap,
     top_diseases,
 )
 
@@ -249,24 +246,3 @@ def test_integration_ratio_rejects_bad_tables() -> None:
         integration_ratio(t, t, low=5, high=1)
     with pytest.raises(ConfigError, match="'disease' column"):
         integration_ratio(t.drop(columns="disease"), t)
-
-
-def test_ratio_heatmap_writes_png(tmp_path: Path) -> None:
-    clusters, labels, names = _random()
-    base = disease_cluster_scores(clusters, labels, names)
-    integ = base.copy()
-    integ[list(METRICS)] = base[list(METRICS)].to_numpy() * np.linspace(0.5, 2.0, len(names))[:, None]
-    integ.loc[0, "ami"] = -1.0  # omitted cell
-    ratios = integration_ratio(integ, base)
-    assert np.isnan(ratios.loc[0, "ami"])
-    out = plot_ratio_heatmap(ratios, tmp_path / "sub" / "ratios.png", title="DEXA")
-    assert out == tmp_path / "sub" / "ratios.png" and out.stat().st_size > 5000
-    image = mpimg.imread(out)
-    assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 200
-    all_nan = ratios.copy()
-    all_nan[list(METRICS)] = np.nan
-    assert plot_ratio_heatmap(all_nan, tmp_path / "nan.png").stat().st_size > 0
-    with pytest.raises(ConfigError, match="use a file name ending in"):
-        plot_ratio_heatmap(ratios, tmp_path / "ratios.jpg")
-    with pytest.raises(ConfigError, match="integration_ratio"):
-        plot_ratio_heatmap(pd.DataFrame(), tmp_path / "x.png")

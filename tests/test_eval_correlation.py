@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-from pathlib import Path
-
-import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import pearsonr
 
 from cardiofm.errors import ConfigError
-from cardiofm.evaluate.correlation import best_dimensions, feature_correlations, plot_correlation_heatmap
+from cardiofm.evaluate.correlation import best_dimensions, feature_correlations
 
 
 @pytest.fixture()
@@ -106,19 +103,3 @@ def test_bad_input_messages(planted: tuple[np.ndarray, pd.DataFrame]) -> None:
         feature_correlations(bad, features)
     with pytest.raises(ConfigError, match="duplicated column"):
         feature_correlations(emb, pd.concat([features, features["noise"]], axis=1))
-
-
-def test_heatmap_writes_png(planted: tuple[np.ndarray, pd.DataFrame], tmp_path: Path) -> None:
-    emb, features = planted
-    corr = feature_correlations(emb, features.assign(flat=1.0))  # a NaN column is drawn grey
-    out = plot_correlation_heatmap(corr, tmp_path / "fig" / "corr.png", title="baseline")
-    assert out == tmp_path / "fig" / "corr.png" and out.stat().st_size > 5000
-    image = mpimg.imread(out)
-    assert image.ndim == 3 and image.shape[1] > image.shape[0]  # 12 dimensions wide, 4 features high
-    big = feature_correlations(np.random.default_rng(1).normal(size=(50, 40)),
-                               pd.DataFrame(np.random.default_rng(2).normal(size=(50, 10))))
-    assert plot_correlation_heatmap(big, tmp_path / "big.png").stat().st_size > 0  # not annotated (400 cells)
-    with pytest.raises(ConfigError, match="use a file name ending in"):
-        plot_correlation_heatmap(corr, tmp_path / "corr.bmp")
-    with pytest.raises(ConfigError, match=r"correlations in \[-1, 1\]"):
-        plot_correlation_heatmap(corr * 3, tmp_path / "bad.png")

@@ -10,11 +10,13 @@
 * ``survival``: Kaplan-Meier cumulative incidence by group, log-rank, administrative horizon.
 * ``subgroups``: AUROC with CI per declared subgroup (forest plots).
 * ``clustering``: CardioPRIME's k-means disease clustering (NMI, AMI, homogeneity, completeness per disease,
-  bootstrap CIs) and the integrated / baseline ratio table with its heatmap.
+  bootstrap CIs) and the integrated / baseline ratio table.
 * ``correlation``: Pearson correlation between embedding dimensions and ECG features, best dimension per feature.
 
-Plots of these results live in :mod:`cardiofm.report.evalplots`. Names are imported lazily, so
-``import cardiofm.evaluate`` does not load lifelines or scikit-learn.
+Plots of these results live in :mod:`cardiofm.report.evalplots` (clinical metrics) and
+:mod:`cardiofm.report.embeddingplots` (clustering ratio and correlation heatmaps); this package draws
+nothing and imports no data, model or training code (``tests/test_evaluate_is_arrays_only.py``).
+Names are imported lazily, so ``import cardiofm.evaluate`` does not load lifelines or scikit-learn.
 """
 
 from __future__ import annotations
@@ -41,9 +43,8 @@ _EXPORTS: dict[str, str] = {
     "subgroup_auroc": "subgroups", "Cut": "subgroups", "Categories": "subgroups", "SubgroupTable": "subgroups",
     "cardioprime_k": "clustering", "kmeans_clusters": "clustering", "top_diseases": "clustering",
     "disease_cluster_scores": "clustering", "bootstrap_cluster_scores": "clustering",
-    "integration_ratio": "clustering", "plot_ratio_heatmap": "clustering",
+    "integration_ratio": "clustering",
     "feature_correlations": "correlation", "best_dimensions": "correlation",
-    "plot_correlation_heatmap": "correlation",
 }
 
 __all__ = [*sorted(_EXPORTS), "by_task"]

@@ -16,7 +16,6 @@ for a weak association the interval can lie above the point estimate.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,7 @@ from sklearn.metrics import (
 from cardiofm.errors import ConfigError, MetricError
 from cardiofm.evaluate import _checks
 from cardiofm.evaluate.bootstrap import Resampler
-from cardiofm.evaluate.correlation import check_embeddings, save_figure
+from cardiofm.evaluate.correlation import check_embeddings
 
 METRICS: tuple[str, ...] = ("nmi", "ami", "homogeneity", "completeness")
 _SKLEARN = {"nmi": normalized_mutual_info_score, "ami": adjusted_mutual_info_score,
@@ -258,42 +257,3 @@ def integration_ratio(integrated: pd.DataFrame, baseline: pd.DataFrame, *, low: 
     out = pd.DataFrame(np.vstack([ratio, mean]), columns=metrics)
     out.insert(0, "disease", [*left.index.astype(str), "mean"])
     return out
-
-
-def plot_ratio_heatmap(ratios: pd.DataFrame, path: str | Path,
-                       title: str = "Clustering metrics, integrated / baseline", *, dpi: float = 150) -> Path:
-    """Heatmap of an :func:`integration_ratio` table (diseases x metrics), mean row included.
-
-    Diverging ``RdYlGn`` colours centred at 1 (green: integration better), each ratio written in its
-    cell; omitted (NaN) ratios are plain grey cells. Saved as ``.png`` (or ``.pdf`` / ``.svg``).
-    """
-    import matplotlib
-    from matplotlib.colors import TwoSlopeNorm
-    from matplotlib.figure import Figure
-
-    metrics = [c for c in getattr(ratios, "columns", []) if c != "disease"]
-    if not isinstance(ratios, pd.DataFrame) or "disease" not in ratios.columns or len(ratios) == 0 or not metrics:
-        raise ConfigError("ratios: expected a non-empty DataFrame from integration_ratio ('disease' + metric columns)")
-    values = ratios[metrics].to_numpy(dtype=np.float64)
-    diseases = ratios["disease"].astype(str).tolist()
-    finite = values[np.isfinite(values)]
-    vmin = min(float(finite.min()), 0.9) if finite.size else 0.5
-    vmax = max(float(finite.max()), 1.1) if finite.size else 1.5
-    fig = Figure(figsize=(2.5 + 1.2 * len(metrics), 1.5 + 0.4 * len(diseases)), layout="constrained")
-    ax = fig.subplots()
-    cmap = matplotlib.colormaps["RdYlGn"].with_extremes(bad="#d9d9d9")
-    norm = TwoSlopeNorm(vcenter=1.0, vmin=vmin, vmax=vmax)
-    im = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
-    for i, j in zip(*np.nonzero(np.isfinite(values)), strict=True):
-        ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=8,
-                color="white" if abs(float(norm(values[i, j])) - 0.5) > 0.35 else "black",
-                fontweight="bold" if diseases[i] == "mean" else "normal")
-    labels = [m.upper() if m in ("nmi", "ami") else m.capitalize() for m in metrics]
-    ax.set_xticks(range(len(metrics)), labels=labels)
-    ax.set_yticks(range(len(diseases)), labels=diseases)
-    if diseases[-1] == "mean" and len(diseases) > 1:
-        ax.axhline(len(diseases) - 1.5, color="black", linewidth=1.5)
-    ax.set_title(title)
-    ticks = np.unique(np.round([*np.linspace(vmin, 1, 3), *np.linspace(1, vmax, 4)], 2))
-    fig.colorbar(im, ax=ax, label="ratio (integrated / baseline)", ticks=ticks)
-    return save_figure(fig, path, dpi)

@@ -9,7 +9,6 @@ Embeddings must be complete. Rows of ``embeddings`` and ``features`` are matched
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,6 @@ import pandas as pd
 from cardiofm.errors import ConfigError, MetricError
 
 MIN_ROWS = 3  # fewer usable records than this gives r = NaN (two points always lie on a line)
-SAVE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
 def check_embeddings(embeddings: Any, name: str = "embeddings") -> np.ndarray:
@@ -128,57 +126,3 @@ def best_dimensions(embeddings: Any, features: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=["feature", "dimension", "r", "abs_r", "n", "p_value"])
     out["dimension"] = out["dimension"].astype("Int64")
     return out
-
-
-def save_figure(fig: Any, path: str | Path, dpi: float) -> Path:
-    """Save a matplotlib figure (``.png``, ``.pdf`` or ``.svg``), creating the folder; returns the path."""
-    out = Path(path)
-    if out.suffix.lower() not in SAVE_SUFFIXES:
-        raise ConfigError(f"path: cannot save {str(path)!r}; use a file name ending in {', '.join(SAVE_SUFFIXES)}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi, facecolor="white")
-    return out
-
-
-def plot_correlation_heatmap(corr: pd.DataFrame, path: str | Path,
-                             title: str = "Pearson r of embedding dimensions with ECG features", *,
-                             annotate: bool | None = None, dpi: float = 150) -> Path:
-    """Heatmap of a :func:`feature_correlations` table: features as rows, dimensions as columns.
-
-    Colours run over ``RdBu_r`` from -1 (blue) to 1 (red), with a colour bar; NaN cells are grey.
-
-    Args:
-        corr: ``(E, F)`` correlation frame (dimensions x features).
-        path: output file (``.png``, ``.pdf`` or ``.svg``).
-        title: figure title.
-        annotate: write r in each cell (default: only when there are at most 300 cells).
-        dpi: resolution.
-
-    Returns:
-        The saved path.
-    """
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    if not isinstance(corr, pd.DataFrame) or corr.empty:
-        raise ConfigError("corr: expected a non-empty DataFrame from feature_correlations (dimensions x features)")
-    values = corr.to_numpy(dtype=np.float64).T
-    finite = values[np.isfinite(values)]
-    if finite.size and (finite.min() < -1 - 1e-9 or finite.max() > 1 + 1e-9):
-        raise ConfigError(f"corr: values must be correlations in [-1, 1], got range [{finite.min():.3g}, "
-                          f"{finite.max():.3g}]")
-    n_feat, n_dim = values.shape
-    fig = Figure(figsize=(min(3 + 0.4 * n_dim, 30), min(1.8 + 0.35 * n_feat, 30)), layout="constrained")
-    ax = fig.subplots()
-    cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="#d9d9d9")
-    im = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
-    ax.set_xticks(range(n_dim), labels=[str(d) for d in corr.index], rotation=90 if n_dim > 20 else 0, fontsize=8)
-    ax.set_yticks(range(n_feat), labels=[str(c) for c in corr.columns], fontsize=8)
-    ax.set_xlabel("embedding dimension")
-    ax.set_title(title)
-    if annotate or (annotate is None and values.size <= 300):
-        for i, j in zip(*np.nonzero(np.isfinite(values)), strict=True):
-            v = values[i, j]
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 else "black")
-    fig.colorbar(im, ax=ax, label="Pearson r", shrink=0.9)
-    return save_figure(fig, path, dpi)

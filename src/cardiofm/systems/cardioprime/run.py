@@ -85,8 +85,9 @@ def encode_rows(module: Any, store: Store, rows: np.ndarray, batch_size: int = 6
 
 def analyse(module: Any, store: Store, rows: np.ndarray, run: RunDir, cfg: RunConfig) -> dict[str, Any]:
     """The held-out analysis (module docstring) of ``rows``; returns the summary for ``metrics.json``."""
-    from cardiofm.evaluate.correlation import best_dimensions, feature_correlations, plot_correlation_heatmap
+    from cardiofm.evaluate.correlation import best_dimensions, feature_correlations
     from cardiofm.physio.constraints import CONSTRAINED_NAMES
+    from cardiofm.report.embeddingplots import plot_correlation_heatmap
 
     enc = encode_rows(module, store, rows)
     idx = store.cohort.index.iloc[rows]
@@ -194,8 +195,9 @@ def plot_reconstructions(module: Any, store: Store, rows: np.ndarray, path: Path
 def compare_runs(integrated: str | Path, baseline: str | Path, out: str | Path, *, title: str = "") -> pd.DataFrame:
     """Integrated / baseline ratio of each clustering metric per disease (the paper's Figure 3 panel)."""
     from cardiofm.errors import FileFormatError
-    from cardiofm.evaluate.clustering import integration_ratio, plot_ratio_heatmap
+    from cardiofm.evaluate.clustering import integration_ratio
     from cardiofm.fileio import read_table
+    from cardiofm.report.embeddingplots import plot_ratio_heatmap
 
     a, b = (read_table(Path(p) / "clusters.csv", "clustering table") for p in (integrated, baseline))
     metrics = ["disease", "nmi", "ami", "homogeneity", "completeness"]
