@@ -258,7 +258,7 @@ def test_finetune_saved_encoder(store: Store, tmp_path: Path):
 
 
 def test_probe_encoder_all_leads_feeds_every_store_lead(store: Store, tmp_path: Path):
-    from cardiofm.config import ProbeConfig
+    from cardiofm.systems.clef.config import ProbeConfig
     from cardiofm.systems.clef.probe import ALL_LEADS, probe_encoder
 
     torch.manual_seed(0)
