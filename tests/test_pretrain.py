@@ -66,7 +66,7 @@ def test_pretraining_resumes_after_interruption(synth: dict[str, str], tmp_path:
 
 
 def test_pretrain_config_errors(synth: dict[str, str], tmp_path: Path):
-    with pytest.raises(ConfigError, match="contrastive"):
+    with pytest.raises(ConfigError, match="system clef trains the method.s. contrastive, not 'supervised'"):
         run_system(load_config(RECIPE, None, tiny(synth, tmp_path / "a", "method={name: supervised}")))
     with pytest.raises(ConfigError, match="mode=min"):
         run_system(load_config(RECIPE, None, tiny(synth, tmp_path / "b", "trainer.mode=max")))

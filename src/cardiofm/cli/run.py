@@ -18,6 +18,7 @@ def _config(recipe: Path, variant: str | None, set_: list[str] | None, out: str 
 
     overrides = list(set_ or [])
     if out:
+        check_output_dir(out, RUN_FOLDER)  # before the recipe pulls in a method's training stack
         overrides.append(f"out={out}")
     cfg = load_config(recipe, variant, overrides)
     check_output_dir(cfg.run_dir, RUN_FOLDER)

@@ -42,4 +42,8 @@ def run_system(cfg: RunConfig, verb: str | None = None) -> Any:
         others = ", ".join(s.name for s in SYSTEMS.values() if s.verb == verb)
         raise ConfigError(f"`cardiofm {verb}` runs the systems {others}; {cfg.system} is run by "
                           f"`cardiofm {system.verb}`")
+    method = cfg.method.get("name")
+    if system.methods and method not in system.methods:
+        raise ConfigError(f"system {system.name} trains the method(s) {', '.join(system.methods)}, not {method!r}; "
+                          "set method.name or choose the recipe of another system (`cardiofm systems`)")
     return system.run(cfg)

@@ -12,4 +12,4 @@ PAPER = "Xiao, Zhao et al.: Fine-tuning an ECG Foundation Model to Predict Coron
 SYSTEM = register_system(System.of(
     __name__, "anyecg", "train", "supervised multi-label fine-tuning, K-fold ensemble and the full clinical evaluation",
     run="cardiofm.engine.cv:train", analyse="cardiofm.systems.shared.evaluation:evaluate_run", recipes=("anyecg",),
-    sections={"evaluate": EvaluateConfig}, paper=PAPER))
+    sections={"evaluate": EvaluateConfig}, methods={"supervised": "cardiofm.methods.supervised"}, paper=PAPER))
