@@ -37,6 +37,7 @@ def test_integrated_and_baseline_runs_write_the_analysis_and_compare(synth: dict
         for name in ("embeddings.npz", "ode_parameters.csv", "correlations.csv", "best_dimensions.csv", "clusters.csv",
                      "plots/correlations.png", "plots/reconstructions.png", "model/done.json"):
             assert (p / name).exists(), name
+        assert (p / "report.html").read_text().count("data:image/png;base64") >= 2
         m = json.loads((p / "metrics.json").read_text())["cardioprime"]
         emb = np.load(p / "embeddings.npz")
         assert emb["mu"].shape == (m["test_records"], 50) and np.isfinite(emb["mu"]).all()

@@ -35,6 +35,8 @@ def test_clef_recipe_pretrains_saves_an_encoder_and_probes_it(synth: dict[str, s
     run = run_system(load_config(RECIPE, None, tiny(synth, tmp_path / "clef")))
     info = run.metrics()["pretraining"]
     assert info["objective"] == "clef" and info["epochs"] == 3 and np.isfinite(info["best_val_loss"])
+    report = (run.path / "report.html").read_text()  # the system's report: metrics, plots, config
+    assert "best_val_loss" in report and "data:image/png;base64" in report and "Content-Security-Policy" in report
     encoder = load_model(run.path / "encoder")
     assert encoder.in_leads == 1  # random lead sampling: a single-lead model
     sources = json.loads((run.path / "sources.json").read_text())

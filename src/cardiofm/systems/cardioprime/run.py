@@ -30,6 +30,7 @@ from cardiofm.data.store import Store
 from cardiofm.engine.data import split_rows, start_run
 from cardiofm.engine.rundir import RunDir, run_once
 from cardiofm.errors import ConfigError
+from cardiofm.systems.shared.summary import write_summary_report
 
 FEATURES_FILE = "ecg_features.csv"  # in the store folder: delineated features of its records
 ECG_FEATURES = ("pr", "qrs", "qtc_bazett", "hr", "axis_qrs", "axis_t")
@@ -54,6 +55,7 @@ def run_cardioprime(cfg: RunConfig) -> RunDir:
     run.update_metrics("training", run_once(fold_dir, fit, "fold summary"))
     module = load_fold_module(fold_dir, "cardioprime")
     run.update_metrics("cardioprime", analyse(module, store, rows["test"], run, cfg))
+    write_summary_report(run, cfg, "CardioPRIME run")
     return run
 
 

@@ -26,6 +26,7 @@ from cardiofm.errors import ConfigError
 from cardiofm.fileio import load_checkpoint
 from cardiofm.methods.registry import create_method
 from cardiofm.systems.clef.config import PretrainConfig
+from cardiofm.systems.shared.summary import write_summary_report
 
 
 def pretraining(cfg: RunConfig) -> PretrainConfig:
@@ -111,6 +112,7 @@ def pretrain_contrastive(cfg: RunConfig) -> RunDir:
         from cardiofm.systems.clef.probe import probe_run
 
         probe_run(run, cfg, stores[0])
+    write_summary_report(run, cfg, "CLEF pretraining run")
     return run
 
 

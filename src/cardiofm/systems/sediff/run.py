@@ -41,6 +41,7 @@ from cardiofm.systems.sediff.conditions import (
     retrieve,
     summaries,
 )
+from cardiofm.systems.shared.summary import write_summary_report
 
 STAGE_DIRS = {"vae": "vae", "diffusion": "diffusion"}
 
@@ -224,8 +225,5 @@ def run_sediff(cfg: RunConfig) -> RunDir:
         from cardiofm.systems.sediff.evaluation import evaluate_test
 
         run.update_metrics("generation", evaluate_test(run, cfg, store, cond, rows["test"]))
-    from cardiofm.report.html import write_report
-
-    write_report(run.path / "report.html", f"SE-Diff run {run.path.name}", cfg.to_dict(), run.metrics(),
-                 sorted(run.plots.glob("*.png")))
+    write_summary_report(run, cfg, "SE-Diff run")
     return run
