@@ -123,11 +123,11 @@ def data_config(args: argparse.Namespace, task: str) -> dict[str, Any]:
 
 def build_shared_store(args: argparse.Namespace) -> Any:
     """The one store every run shares (built once; prepare_store reuses it while its manifest fits)."""
-    from cardiofm.config import DataConfig
+    from cardiofm.config import DataConfig, build_section
     from cardiofm.engine.data import prepare_store
 
     t0 = time.perf_counter()
-    store = prepare_store(DataConfig(**data_config(args, "superdiagnostic")), Path(args.work))
+    store = prepare_store(build_section(DataConfig, data_config(args, "superdiagnostic"), "data"), Path(args.work))
     print(f"store {store.path}: {len(store)} records, fs {store.fs}, length {store.length} "
           f"({time.perf_counter() - t0:.1f} s)", flush=True)
     return store
