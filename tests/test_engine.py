@@ -180,3 +180,12 @@ def test_ddp_spawn_on_two_cpu_processes_with_pcgrad(synth: dict[str, str], tmp_p
     assert (run.path / "fold1" / "checkpoints" / "best.ckpt").exists()
     info = run.metrics()["training"]["fold1"]
     assert info["epochs"] == 1 and 0 <= info["best_score"] <= 1
+
+
+def test_a_run_folder_from_before_systems_is_refused_with_the_reason(tmp_path: Path):
+    run = tmp_path / "old"
+    run.mkdir()
+    (run / "config.yaml").write_text(yaml.safe_dump({"name": "old", "method": {"name": "supervised"},
+                                                     "generation": {"k": 5}}))
+    with pytest.raises(ConfigError, match=r"config.yaml: config: unknown key 'generation' for system anyecg.*older"):
+        RunDir.open(run).config()

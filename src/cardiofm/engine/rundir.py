@@ -76,9 +76,16 @@ class RunDir:
         return run
 
     def config(self) -> RunConfig:
+        """The run's typed config (its system must be registered: import :mod:`cardiofm.systems`)."""
         from cardiofm.config import config_from_dict
 
-        return config_from_dict(read_yaml(self.path / CONFIG, "run config"))
+        d = read_yaml(self.path / CONFIG, "run config")
+        try:
+            return config_from_dict(d)
+        except ConfigError as exc:
+            old = "" if "system" in d else ("; it names no system, so an older cardiofm wrote it: train it again "
+                                            "with the current recipe")
+            raise ConfigError(f"{self.path / CONFIG}: {exc}{old}") from None
 
     def fold_dir(self, fold: int) -> Path:
         d = self.path / f"fold{fold}"
