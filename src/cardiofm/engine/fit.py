@@ -126,7 +126,7 @@ def datamodule(cfg: RunConfig, store: Store, rows: dict[str, np.ndarray]) -> Sto
                            tabular=d.tabular, **config_cls.data_options(cfg.method))
 
 
-def _check_val(store: Store, task: str, val_rows: np.ndarray) -> None:
+def check_val_labels(store: Store, task: str, val_rows: np.ndarray) -> None:
     y = store.cohort.labels(task).matrix[val_rows]
     if len(val_rows) == 0 or not ((y.sum(0) > 0) & (y.sum(0) < len(y))).any():
         raise ConfigError(f"the validation rows ({len(val_rows)}) hold no label of task {task!r} with both positive "
@@ -166,7 +166,7 @@ def fit_resumable(tc: TrainerConfig, module: L.LightningModule, data: L.Lightnin
 
 def fit_fold(cfg: RunConfig, store: Store, rows: dict[str, np.ndarray], fold_dir: Path, seed: int) -> dict[str, Any]:
     """Train on ``rows["train"]``, early-stop on ``rows["val"]``; resumes from ``last.ckpt`` if present."""
-    _check_val(store, cfg.data.task, rows["val"])
+    check_val_labels(store, cfg.data.task, rows["val"])
     L.seed_everything(seed, workers=True, verbose=False)
     module = create_method(cfg.method["name"], method_values(cfg, store))
     data = datamodule(cfg, store, {k: rows[k] for k in ("train", "val")})

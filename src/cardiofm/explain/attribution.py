@@ -23,7 +23,6 @@ import numpy as np
 
 from cardiofm.errors import ConfigError
 from cardiofm.explain.beats import (
-    _check_fs,
     _window,
     _zscore_mode,
     as_records,
@@ -31,6 +30,7 @@ from cardiofm.explain.beats import (
     detect_r_peaks,
 )
 from cardiofm.physio.beats import segment_beats
+from cardiofm.signal.transforms import valid_rate
 
 IG_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
 BASELINES = ("zeros", "mean")
@@ -252,7 +252,7 @@ def time_importance(attr: Any, fs: float, smoothing_s: float = 0.04, *, per_lead
     """
     from scipy.ndimage import uniform_filter1d
 
-    fs = _check_fs(fs)
+    fs = valid_rate(fs)
     if not isinstance(smoothing_s, int | float) or not math.isfinite(smoothing_s) or smoothing_s < 0:
         raise ConfigError(f"smoothing_s must be a non-negative number of seconds, got {smoothing_s!r}")
     a, single = _attr_array(attr)
@@ -323,7 +323,7 @@ def beat_aligned_attribution(attr: Any, signals: Any, fs: float, *, leads: Seque
     Raises:
         ConfigError: shapes of ``attr`` and ``signals`` differ, bad window or options.
     """
-    fs = _check_fs(fs)
+    fs = valid_rate(fs)
     a, _ = _attr_array(attr)
     recs, names = as_records(signals, leads)
     if len(recs) != a.shape[0] or any(r.shape != a.shape[1:] for r in recs):

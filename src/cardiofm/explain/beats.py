@@ -35,7 +35,7 @@ import numpy as np
 from cardiofm.errors import ConfigError, LeadError
 from cardiofm.physio.beats import segment_beats
 from cardiofm.signal.record import normalise_lead_name, normalise_lead_names
-from cardiofm.signal.transforms import _check_fs, bandpass
+from cardiofm.signal.transforms import bandpass, valid_rate
 from cardiofm.signal.transforms import zscore as zscore_last_axis
 
 HIGH, LOW = "high risk", "low risk"
@@ -206,7 +206,7 @@ def detect_r_peaks(signal: np.ndarray, fs: float, leads: Sequence[str], *, rpeak
     if first not in names:
         raise LeadError("<leads>", f"R-peak lead {rpeak_lead!r} is not among the leads ({', '.join(names)}); "
                                    f"pass rpeak_lead= one of them")
-    fs = _check_fs(fs)
+    fs = valid_rate(fs)
     need = max(int(min_beats), int(math.floor(x.shape[-1] / fs * MIN_RATE_BPM / 60.0)))
     order = [first] + [n for n in FALLBACK_LEADS if n in names and n != first]
     order += [n for n in names if n not in order]
@@ -289,7 +289,7 @@ def group_average_beats(signals: Any, fs: float, groups: Any, *, leads: Sequence
     Raises:
         ConfigError: bad shapes, window, options or group labels; LeadError: unknown ``rpeak_lead``.
     """
-    fs = _check_fs(fs)
+    fs = valid_rate(fs)
     recs, names = as_records(signals, leads)
     labels = np.asarray(groups, dtype=object).ravel()
     if labels.shape[0] != len(recs):

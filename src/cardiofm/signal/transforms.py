@@ -32,7 +32,7 @@ def _sps() -> Any:
     return signal
 
 
-def _check_fs(fs: float, name: str = "fs") -> float:
+def valid_rate(fs: float, name: str = "fs") -> float:
     try:
         fs = float(fs)
     except (TypeError, ValueError):
@@ -48,7 +48,7 @@ def resample(x: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
     The up/down factors come from ``Fraction(fs_out / fs_in).limit_denominator(1000)``; the output
     has ``round(n * fs_out / fs_in)`` samples. Equal rates return a float32 copy.
     """
-    fs_in, fs_out = _check_fs(fs_in, "fs_in"), _check_fs(fs_out, "fs_out")
+    fs_in, fs_out = valid_rate(fs_in, "fs_in"), valid_rate(fs_out, "fs_out")
     x = np.asarray(x, dtype=np.float32)
     if fs_in == fs_out:
         return x.copy()
@@ -96,7 +96,7 @@ def bandpass(x: np.ndarray, fs: float, low: float | None = 0.67, high: float | N
     ``high`` only; neither returns a copy. Signals shorter than SciPy's default edge padding are
     filtered with the padding cut to fit, so short inputs work (with more edge transient).
     """
-    fs = _check_fs(fs)
+    fs = valid_rate(fs)
     if order < 1:
         raise ConfigError(f"filter order must be a positive integer, got {order!r}")
     nyq = fs / 2.0
@@ -270,7 +270,7 @@ class Preprocess:
     pad: str = "zero"
 
     def __post_init__(self) -> None:
-        self.fs = _check_fs(self.fs, "Preprocess.fs")
+        self.fs = valid_rate(self.fs, "Preprocess.fs")
         if self.length is not None:
             if isinstance(self.length, bool) or int(self.length) != self.length or self.length < 1:
                 raise ConfigError(f"Preprocess.length must be a positive integer or None, "

@@ -359,7 +359,7 @@ def finetune(encoder_dir: str | Path | None, store: Store, rows: dict[str, np.nd
 
     from cardiofm.config import TrainerConfig
     from cardiofm.data.torch import StoreDataModule
-    from cardiofm.engine.fit import _check_val, build_trainer, load_fold_module, predict_rows, resume_fit
+    from cardiofm.engine.fit import build_trainer, check_val_labels, load_fold_module, predict_rows, resume_fit
     from cardiofm.methods.supervised import SupervisedConfig, SupervisedModule
 
     missing = [k for k in ("train", "val", "test") if k not in rows]
@@ -370,7 +370,7 @@ def finetune(encoder_dir: str | Path | None, store: Store, rows: dict[str, np.nd
         raise ConfigError("rows['train']: no training records")
     leads = [store.leads[i] for i in lead_positions(store, leads)]
     labels = store.cohort.labels(task)
-    _check_val(store, task, rows["val"])
+    check_val_labels(store, task, rows["val"])
     pretrained = None if encoder_dir is None else str(Path(encoder_dir).resolve())
     out_dir = Path(out_dir)
     settings = {"encoder_dir": pretrained, "encoder": None if pretrained else encoder, "task": task,
