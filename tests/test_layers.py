@@ -245,3 +245,23 @@ def test_no_import_cycle_between_packages() -> None:
     assert found is None, "package cycle: " + " -> ".join(found or [])
     assert cycle({"data": {"physio"}, "physio": {"text"}, "text": {"data"}}) == ["data", "physio", "text", "data"]
     assert cycle({"engine": {"evaluate"}, "evaluate": {"report"}, "report": set()}) is None
+
+
+def private_imports(path: str, source: str) -> list[str]:
+    """``path:line imports cardiofm.x._name`` for each private name imported from another package."""
+    own = layer(module_name(path)[0])
+    out = []
+    for node in ast.walk(ast.parse(source, filename=path)):
+        if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("cardiofm."):
+            if layer(node.module) != own:
+                out += [f"{path}:{node.lineno} imports {node.module}.{a.name}" for a in node.names
+                        if a.name.startswith("_") and not a.name.startswith("__")]
+    return out
+
+
+def test_no_private_name_is_imported_from_another_package() -> None:
+    bad = [b for path, src in _sources().items() for b in private_imports(path, src)]
+    assert not bad, "private names imported across packages:\n" + "\n".join(bad)
+    assert private_imports("cardiofm/explain/x.py", "def f():\n    from cardiofm.signal.transforms import _f\n")
+    assert not private_imports("cardiofm/evaluate/x.py", "from cardiofm.evaluate import _checks\n")
+    assert not private_imports("cardiofm/data/x.py", "from cardiofm import __version__\n")
