@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from cardiofm.errors import ConfigError
-from cardiofm.methods.multitask import UncertaintyWeighting, pcgrad
+from cardiofm.methods.multitask import UncertaintyWeighting, pcgrad_gradients
 from cardiofm.methods.optim import lightning_optimizers
 from cardiofm.methods.registry import MethodConfig, register_method
 from cardiofm.methods.validation import MacroAurocValidation
@@ -116,33 +116,25 @@ class SupervisedModule(MacroAurocValidation, L.LightningModule):
                 self.log(f"sigma_{t}", s, batch_size=n)
         if not self.config.pcgrad:
             return total
-        self._pcgrad_step(per_task, total)
+        self._pcgrad_step(per_task, total, n)
         return None
 
-    def _pcgrad_step(self, per_task: torch.Tensor, total: torch.Tensor) -> None:
+    def _pcgrad_step(self, per_task: torch.Tensor, total: torch.Tensor, batch_size: int) -> None:
         """PCGrad on the shared encoder, plain gradients for heads and task weights.
 
-        The combined gradients are applied through one backward pass of the surrogate
-        ``sum(p * g)``, so that DDP's gradient hooks fire and average them across processes.
+        :func:`~cardiofm.methods.multitask.pcgrad_gradients` averages the per-task (and head)
+        gradients over the DDP processes, weighted by local batch size, and projects once on these
+        global gradients with the task order drawn from the global step (the same on every rank, and
+        a resumed run repeats it): every rank holds the same gradients, equal to single-process
+        PCGrad on the whole batch. They are applied through one backward pass of the surrogate
+        ``sum(p * g)`` so that DDP's gradient hooks fire as usual (DDP expects a backward after each
+        forward); its all-reduce then averages identical values, which leaves them unchanged.
         """
         opt, sched = self.optimizers(), self.lr_schedulers()
         shared = [p for p in self.encoder.parameters() if p.requires_grad]
         own = [p for n, p in self.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
-        grads: list[torch.Tensor] = []
-        if shared:
-            task_grads = []
-            for loss in per_task:
-                gs = torch.autograd.grad(loss, shared, retain_graph=True, allow_unused=True)
-                task_grads.append(torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1)
-                                             for g, p in zip(gs, shared, strict=True)]))
-            # the projection order is drawn from the step number, so a resumed run repeats it exactly
-            combined = pcgrad(task_grads, torch.Generator().manual_seed(int(self.global_step)))
-            offset = 0
-            for p in shared:
-                grads.append(combined[offset:offset + p.numel()].view_as(p))
-                offset += p.numel()
-        own_grads = torch.autograd.grad(total, own, allow_unused=True)
-        grads += [torch.zeros_like(p) if g is None else g for g, p in zip(own_grads, own, strict=True)]
+        grads = pcgrad_gradients(per_task, shared, torch.Generator().manual_seed(int(self.global_step)),
+                                 total=total, own=own, batch_size=batch_size)
         opt.zero_grad()
         surrogate = sum((p * g.detach()).sum() for p, g in zip(shared + own, grads, strict=True))
         self.manual_backward(surrogate)
