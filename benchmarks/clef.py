@@ -47,7 +47,7 @@ OBJECTIVES: dict[str, list[str]] = {
     "simclr": ["method.objective=simclr"],
     "byol": ["method.objective=byol"],
     "moco": ["method.objective=moco"],
-    "clef_no_m": ["method.objective=clef", "method.missing_weight=false"],
+    "clef_no_m": ["method.objective=clef", "method.missing_weight=off"],
     "clef_no_ld": ["method.objective=clef", "method.lam=0"],
 }
 FINETUNED = ("clef", "simclr", "byol", "random")  # fine-tuning is the costly part: main comparison only

@@ -8,19 +8,26 @@
 2. Inference: the fold-model forward pass (``predict_rows``) over a store, ECGs/s, for the small encoders.
 
     python benchmarks/engine.py --out benchmarks/_work/engine.json [--threads 2] [--write-results]
+
+The JSON goes to stdout (and ``--out``); ``--write-results`` also appends a markdown section with the measured
+numbers and the command (:func:`results_markdown`) to ``--results`` (default ``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -143,7 +150,40 @@ def parameter_counts() -> dict[str, dict[str, float | int | None]]:
     return out
 
 
-def main() -> None:
+def _num(x: float | int | None, digits: int = 1) -> str:
+    if x is None:
+        return "–"
+    return f"{x:,}" if isinstance(x, int) else f"{x:,.{digits}f}"
+
+
+def results_markdown(res: dict[str, Any], command: Sequence[str], date: str | None = None) -> str:
+    """A RESULTS.md section for one run of this benchmark: the command, machine, overhead, inference, sizes.
+
+    ``res`` is the dict this script prints as JSON; ``command`` the argv it was run with. Pure formatting.
+    """
+    date = date or datetime.date.today().isoformat()
+    lines = [f"## Engine overhead and inference throughput — {date}", "", "```bash",
+             "python " + " ".join(shlex.quote(str(c)) for c in command), "```", "",
+             f"Machine: {res['machine']}; load average at the end "
+             f"{', '.join(f'{v:.2f}' for v in res['load_average'])}. Model `{res['encoder']}`, input "
+             f"{res['input']}, batch {res['batch']}, {res['threads']} torch thread(s), {res['train_records']} "
+             "training records; runs alternate bare, engine, bare, engine; samples/s per epoch after the first.",
+             "", "| | samples/s (per epoch) | median |", "| --- | --- | --- |",
+             f"| bare PyTorch loop | {', '.join(_num(r) for r in res['bare_epochs'])} | "
+             f"{_num(res['bare_samples_per_s'])} |",
+             f"| cardiofm engine | {', '.join(_num(r) for r in res['engine_epochs'])} | "
+             f"{_num(res['engine_samples_per_s'])} |",
+             f"| **overhead** | | **{_num(res['engine_overhead_pct'])} %** |", "",
+             "| encoder | inference ECGs/s (batch 256) |", "| --- | --- |"]
+    lines += [f"| `{enc}` | {_num(v)} |" for enc, v in res["inference_ecgs_per_s"].items()]
+    lines += ["", "| encoder | parameters (1 lead) | paper | gap |", "| --- | --- | --- | --- |"]
+    for name, p in res["parameters"].items():
+        gap = "–" if p.get("gap_pct") is None else f"{p['gap_pct']:+.2f} %"
+        lines.append(f"| `{name}` | {_num(p['params_1_lead'])} | {_num(p.get('paper'))} | {gap} |")
+    return "\n".join(lines) + "\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, default=Path("benchmarks/_work/engine"))
     ap.add_argument("--out", type=Path, default=None)
@@ -153,7 +193,13 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--inference-encoders", default="net1d_s,net1d_tiny,resnet1d_wang,vit_micro")
-    args = ap.parse_args()
+    ap.add_argument("--results", type=Path, default=Path(__file__).parent / "RESULTS.md")
+    ap.add_argument("--write-results", action="store_true", help="append a markdown section to --results")
+    return ap
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     torch.set_num_threads(args.threads)
     quiet_lightning()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -177,6 +223,9 @@ def main() -> None:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(res, indent=1))
+    if args.write_results:
+        with open(args.results, "a") as fh:
+            fh.write("\n" + results_markdown(res, ["benchmarks/engine.py", *sys.argv[1:]]))
 
 
 if __name__ == "__main__":

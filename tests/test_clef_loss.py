@@ -10,9 +10,11 @@ import torch.nn.functional as F
 
 from cardiofm.errors import ConfigError
 from cardiofm.systems.clef.loss import (
+    MISSING_WEIGHT_MODES,
     clef_loss,
     clef_weights,
     dissimilarity_alignment,
+    missing_trust,
     missing_weight,
     nt_xent,
     risk_dissimilarity,
@@ -213,6 +215,9 @@ def test_alignment_larger_when_similar_pair_has_high_weight() -> None:
         lambda: missing_weight(torch.tensor([0.5, 2.0]), A=7),
         lambda: missing_weight(torch.tensor([0, 1]), A=0),
         lambda: clef_weights(torch.tensor([0.1, 0.2]), torch.tensor([0, 1, 2])),
+        lambda: clef_weights(torch.tensor([0.1, 0.2]), torch.tensor([0, 1]), missing_mode="exp"),
+        lambda: clef_weights(torch.tensor([0.1, 0.2]), torch.tensor([0, 9]), missing_mode="off"),
+        lambda: missing_trust(torch.tensor([0, 8]), A=7),
         lambda: clef_loss(torch.randn(3, 4), torch.randn(3, 4), torch.rand(2), torch.zeros(3, dtype=torch.long)),
         lambda: clef_loss(torch.randn(3, 4), torch.randn(3, 4), torch.tensor([0.1, float("nan"), 0.2]), torch.zeros(3)),
         lambda: clef_loss(torch.randn(3, 4), torch.randn(3, 4), torch.rand(3), torch.tensor([0, 9, 1])),
@@ -222,3 +227,105 @@ def test_alignment_larger_when_similar_pair_has_high_weight() -> None:
 def test_bad_input_raises_config_error(call: object) -> None:
     with pytest.raises(ConfigError):
         call()  # type: ignore[operator]
+
+
+# --- method.missing_weight: printed | trust | off -------------------------------------------------------------
+
+_RISK = torch.tensor([0.1, 0.4, 0.2, 0.9], dtype=torch.float64)
+
+
+def test_missing_modes_known_values_with_a7() -> None:
+    d = risk_dissimilarity(_RISK, alpha=0.2)
+    both_complete = torch.zeros(4, dtype=torch.long)
+    ptbxl = torch.full((4,), 5)  # PTB-XL: 5 of the 7 SCORE2 inputs missing
+    all_missing = torch.full((4,), 7)
+    off = ~torch.eye(4, dtype=torch.bool)
+    # printed: eq. 4 as written weights complete pairs least
+    assert torch.allclose(clef_weights(_RISK, both_complete, 0.2, 7, "printed")[off], d[off] * math.exp(-1.0))
+    assert torch.allclose(clef_weights(_RISK, ptbxl, 0.2, 7, "printed")[off], d[off] * math.exp(-(2 / 7) ** 2))
+    assert torch.allclose(clef_weights(_RISK, all_missing, 0.2, 7, "printed")[off], d[off])
+    # trust: complete -> the full risk weight, all missing -> exactly 1 (plain NT-Xent)
+    assert torch.allclose(clef_weights(_RISK, both_complete, 0.2, 7, "trust"), d)
+    t = (2 / 7) ** 2
+    assert torch.allclose(clef_weights(_RISK, ptbxl, 0.2, 7, "trust")[off], t * d[off] + (1 - t))
+    w_all = clef_weights(_RISK, all_missing, 0.2, 7, "trust")
+    assert torch.all(w_all[off] == 1.0) and torch.all(w_all.diagonal() == 0)
+    # one sample fully missing is enough for its pairs to fall back to 1
+    one = clef_weights(_RISK, torch.tensor([7, 0, 0, 0]), 0.2, 7, "trust")
+    assert torch.all(one[0, 1:] == 1.0) and torch.allclose(one[1:, 1:], d[1:, 1:])
+    # off: the risk weight alone, whatever is missing
+    for n in (both_complete, ptbxl, all_missing):
+        assert torch.allclose(clef_weights(_RISK, n, 0.2, 7, "off"), d)
+
+
+def test_missing_trust_factor() -> None:
+    t = missing_trust(torch.tensor([0, 7, 3]), A=7)
+    assert float(t[0, 0]) == 1.0 and float(t[0, 1]) == 0.0 and float(t[1, 1]) == 0.0
+    assert float(t[0, 2]) == pytest.approx(4 / 7) and float(t[2, 2]) == pytest.approx((4 / 7) ** 2)
+    # the printed M is exp(-t)
+    assert torch.allclose(missing_weight(torch.tensor([0, 7, 3]), A=7), torch.exp(-t))
+
+
+def test_trust_weight_is_monotone_in_missing_inputs() -> None:
+    risk = torch.tensor([0.05, 0.3, 0.9], dtype=torch.float64)
+    d01 = float(risk_dissimilarity(risk, 0.2)[0, 1])
+    assert d01 < 1.0
+    prev = -1.0
+    for m in range(8):
+        w = float(clef_weights(risk, torch.tensor([m, 0, 0]), 0.2, 7, "trust")[0, 1])
+        assert w > prev
+        prev = w
+    assert prev == 1.0
+    # symmetric in the pair, and the same count on either side gives the same weight
+    w = clef_weights(risk, torch.tensor([2, 4, 0]), 0.2, 7, "trust")
+    assert torch.allclose(w, w.T)
+
+
+def test_clef_loss_passes_missing_mode() -> None:
+    z1, z2 = _views(batch=4, seed=7)
+    n_missing = torch.tensor([0, 0, 5, 7])
+    totals = {}
+    for mode in MISSING_WEIGHT_MODES:
+        total, parts = clef_loss(z1, z2, _RISK, n_missing, missing_mode=mode)
+        assert math.isfinite(float(total))
+        assert torch.allclose(parts["weights"], clef_weights(_RISK, n_missing, 0.2, 7, mode))
+        totals[mode] = float(total)
+    assert len({round(v, 12) for v in totals.values()}) == 3
+
+
+def test_contrastive_config_missing_weight_validation() -> None:
+    from cardiofm.systems.clef.module import ContrastiveConfig
+
+    assert ContrastiveConfig().missing_weight == "printed"
+    for mode in MISSING_WEIGHT_MODES:
+        assert ContrastiveConfig(missing_weight=mode).missing_weight == mode
+    # the former boolean switch (README ablation, older run folders): true = printed, false = off
+    assert ContrastiveConfig(missing_weight=True).missing_weight == "printed"
+    assert ContrastiveConfig(missing_weight=False).missing_weight == "off"
+    for bad in ("exp", "Trust", None, 1):
+        with pytest.raises(ConfigError, match="printed, trust, off"):
+            ContrastiveConfig(missing_weight=bad)
+
+
+def test_clef_objective_passes_missing_mode_through() -> None:
+    from cardiofm.methods.registry import create_method
+
+    g = torch.Generator().manual_seed(0)
+    x1 = torch.randn(6, 1, 200, generator=g)
+    batch = {"x1": x1, "x2": x1 + 0.1 * torch.randn(6, 1, 200, generator=g),
+             "risk": torch.tensor([0.02, 0.1, 0.3, 0.05, 0.2, 0.15]), "n_missing": torch.tensor([0, 0, 5, 5, 7, 3])}
+    losses, weights = {}, {}
+    for mode in MISSING_WEIGHT_MODES:
+        torch.manual_seed(0)
+        module = create_method("contrastive", {"encoder": "net1d_tiny", "in_leads": 1, "missing_weight": mode})
+        module.eval()
+        with torch.no_grad():
+            loss, _ = module.objective.loss(module.encoder, batch)
+        assert math.isfinite(float(loss))
+        losses[mode] = float(loss)
+        weights[mode] = module.objective.weights(batch["risk"], batch["n_missing"])
+        expect = clef_weights(batch["risk"].float(), batch["n_missing"], 0.2, 7, mode).float()
+        assert torch.allclose(weights[mode], expect)
+    assert len({round(v, 9) for v in losses.values()}) == 3
+    off = ~torch.eye(6, dtype=torch.bool)
+    assert torch.all(weights["trust"][4][off[4]] == 1.0)  # sample 4 has all 7 inputs missing

@@ -1,4 +1,4 @@
-"""CLEF's downstream protocol: patient-level label fractions, embeddings, linear probes, fine-tuning."""
+"""CLEF's downstream protocol: embeddings, linear probes, fine-tuning, patient-level label fractions."""
 
 from __future__ import annotations
 

@@ -25,6 +25,8 @@ class ProbeConfig:
     tasks: list[str] = field(default_factory=list)      # label tasks of the primary data (empty: no probe)
     regression: list[str] = field(default_factory=list)  # numeric cohort columns probed by ridge regression
     leads: list[str] = field(default_factory=lambda: ["I", "II"])
+    # label fractions: not CLEF's (it uses the full training split) but the 1/10/100 % linear-probing protocol
+    # of ECG SSL as reported by SuPreME (section 4); see cardiofm.systems.clef.probing
     fractions: list[float] = field(default_factory=lambda: [0.01, 0.1, 1.0])
     finetune: bool = False
     finetune_epochs: int = 5

@@ -6,10 +6,15 @@ A batch of ``B`` samples gives two views ``z1`` and ``z2`` (each ``(B, h)``). Th
 - :func:`nt_xent`, eq. 1 (SimCLR): ``L_ij = -log exp(s_ij / tau) / sum_{k != i} exp(s_ik / tau)`` with cosine
   similarity ``s``, averaged over all ``2B`` anchors.
 - :func:`missing_weight`, eq. 4: ``M_ik = exp(-(A - m_i)/A * (A - m_k)/A)`` with ``m`` the number of missing
-  metadata variables (as written; complete pairs get ``exp(-1)``, fully missing pairs get 1).
+  metadata variables (as written; complete pairs get ``exp(-1)``, fully missing pairs get 1, i.e. the printed
+  equation weights complete pairs *least*, against the paper's prose in section 2.3).
+- :func:`missing_trust`: the trust factor ``t_ik = (A - m_i)/A * (A - m_k)/A`` (the exponent of eq. 4), 1 for a
+  complete pair and 0 when either sample has every input missing.
 - :func:`risk_dissimilarity`, eq. 5: ``delta_ik = (r_i - r_k)^2`` min-max normalised over the negative pairs
   (``i != k``) into ``[alpha, 1]``; the positive pair (diagonal) gets ``D = 0``.
-- :func:`clef_weights`: ``W = D * M`` (Hadamard product), sample level ``(B, B)``, diagonal 0.
+- :func:`clef_weights`: the negative-pair weights, sample level ``(B, B)``, diagonal 0, by ``missing_mode``
+  (:data:`MISSING_WEIGHT_MODES`): ``"printed"`` ``W = D * M`` (eq. 4 as printed), ``"trust"``
+  ``W = t * D + (1 - t)`` (the prose reading: missing inputs move W towards 1, plain NT-Xent), ``"off"`` ``W = D``.
 - :func:`weighted_nt_xent`, eqs. 2 and 6: as eq. 1 but each negative ``exp(s_ik / tau)`` in the denominator is
   multiplied by ``W[i mod B, k mod B]`` (both views of a sample share its weights); the positive term keeps weight
   1 and self-similarity is excluded. The paper's leading ``-1/(2B)`` in eq. 6 double-counts the minus sign already
@@ -30,13 +35,27 @@ from cardiofm.errors import ConfigError
 
 __all__ = [
     "clef_loss",
+    "MISSING_WEIGHT_MODES",
+    "check_missing_mode",
     "clef_weights",
     "dissimilarity_alignment",
+    "missing_trust",
     "missing_weight",
     "nt_xent",
     "risk_dissimilarity",
     "weighted_nt_xent",
 ]
+
+
+MISSING_WEIGHT_MODES: tuple[str, ...] = ("printed", "trust", "off")
+"""Choices for the missing-metadata factor: eq. 4 as printed, the prose's "trust" reading, or none."""
+
+
+def check_missing_mode(mode: object) -> str:
+    """``mode`` as one of :data:`MISSING_WEIGHT_MODES`; anything else raises :class:`ConfigError` naming them."""
+    if not isinstance(mode, str) or mode not in MISSING_WEIGHT_MODES:
+        raise ConfigError(f"missing_weight must be one of {', '.join(MISSING_WEIGHT_MODES)}; got {mode!r}")
+    return mode
 
 
 def _check_views(z1: torch.Tensor, z2: torch.Tensor) -> None:
@@ -145,11 +164,8 @@ def risk_dissimilarity(risk: torch.Tensor, alpha: float = 0.2) -> torch.Tensor:
     return d
 
 
-def missing_weight(n_missing: torch.Tensor, A: int = 7) -> torch.Tensor:
-    """Missing-metadata multiplier ``M`` (eq. 4), ``(B, B)``: ``M_ik = exp(-(A - m_i)/A * (A - m_k)/A)``.
-
-    ``n_missing`` holds the number of missing variables ``m_i`` per sample, integers in ``0..A``.
-    """
+def _present_fraction(n_missing: torch.Tensor, A: int) -> torch.Tensor:
+    """``(A - m_i) / A`` per sample, validating ``n_missing`` (integers in ``0..A``); float64 for integer input."""
     _check_a(A)
     if n_missing.ndim != 1 or n_missing.shape[0] < 1:
         raise ConfigError(f"n_missing must be a non-empty (B,) tensor, got shape {tuple(n_missing.shape)}")
@@ -158,21 +174,70 @@ def missing_weight(n_missing: torch.Tensor, A: int = 7) -> torch.Tensor:
         raise ConfigError("n_missing contains NaN or infinite values")
     if bool(((m < 0) | (m > A)).any()) or bool((m != torch.round(m)).any()):
         raise ConfigError(f"n_missing must be integers in 0..{A}, got {n_missing.tolist()}")
-    present = (A - m) / A
-    out = torch.exp(-present[:, None] * present[None, :])
+    return (A - m) / A
+
+
+def _out_dtype(out: torch.Tensor, n_missing: torch.Tensor) -> torch.Tensor:
     return out.to(torch.get_default_dtype()) if not torch.is_floating_point(n_missing) else out
 
 
-def clef_weights(risk: torch.Tensor, n_missing: torch.Tensor, alpha: float = 0.2, A: int = 7) -> torch.Tensor:
-    """Negative-pair weights ``W = D * M`` (Hadamard product of eqs. 5 and 4), ``(B, B)`` with diagonal 0."""
+def missing_weight(n_missing: torch.Tensor, A: int = 7) -> torch.Tensor:
+    """Missing-metadata multiplier ``M`` (eq. 4 as printed), ``(B, B)``: ``M_ik = exp(-(A - m_i)/A * (A - m_k)/A)``.
+
+    ``n_missing`` holds the number of missing variables ``m_i`` per sample, integers in ``0..A``. As printed, M is
+    smallest (``exp(-1) ~ 0.37``) for a complete pair and 1 when either sample has every input missing, so
+    ``W = D * M`` weights the pairs with the least trustworthy risk difference the most; see :func:`missing_trust`
+    for the reading that matches the paper's prose.
+    """
+    present = _present_fraction(n_missing, A)
+    return _out_dtype(torch.exp(-present[:, None] * present[None, :]), n_missing)
+
+
+def missing_trust(n_missing: torch.Tensor, A: int = 7) -> torch.Tensor:
+    """Trust factor ``t_ik = (A - m_i)/A * (A - m_k)/A`` in ``[0, 1]``, ``(B, B)``.
+
+    The product of the two samples' fractions of available inputs (the exponent of eq. 4, so ``M = exp(-t)``):
+    1 for a complete pair, 0 when either sample has all ``A`` inputs missing, and non-increasing in each ``m_i``.
+    """
+    present = _present_fraction(n_missing, A)
+    return _out_dtype(present[:, None] * present[None, :], n_missing)
+
+
+def clef_weights(
+    risk: torch.Tensor, n_missing: torch.Tensor, alpha: float = 0.2, A: int = 7, missing_mode: str = "printed"
+) -> torch.Tensor:
+    """Negative-pair weights ``W``, ``(B, B)`` with diagonal 0, from risk dissimilarity ``D`` (eq. 5).
+
+    ``missing_mode`` chooses how the number of missing inputs enters:
+
+    - ``"printed"`` (default): ``W = D * M`` with ``M_ik = exp(-t_ik)`` (eq. 4 exactly as printed, Hadamard
+      product as in section 2.3). Complete pairs get ``D / e``, pairs with everything missing get ``D``.
+    - ``"trust"``: ``W_ik = t_ik * D_ik + (1 - t_ik) * 1 = 1 - t_ik (1 - D_ik)`` with the trust factor
+      ``t_ik = (A - m_i)/A * (A - m_k)/A`` (:func:`missing_trust`). This is the reading of the paper's prose
+      ("when many metadata variables are missing ... M moves the weighting closer to a uniform SimCLR-like
+      behavior"): a complete pair keeps the full risk weight ``D``, a pair where either sample has every input
+      missing gets exactly 1 (plain NT-Xent for that negative), and W is non-decreasing in ``m_i`` and ``m_k``
+      (strictly increasing while ``D < 1``). ``W`` stays in ``[alpha, 1]``.
+    - ``"off"``: ``W = D`` (the paper's ablation without M).
+
+    ``"printed"`` is the default so that the paper's equation, and runs and results made before the choice
+    existed, are reproduced unchanged; ``"trust"`` is the opt-in reading that matches the stated purpose.
+    """
+    check_missing_mode(missing_mode)
     if risk.ndim != 1 or n_missing.ndim != 1 or risk.shape != n_missing.shape:
         raise ConfigError(
             f"risk and n_missing must be (B,) tensors of equal length, got {tuple(risk.shape)} and "
             f"{tuple(n_missing.shape)}"
         )
     d = risk_dissimilarity(risk, alpha)
-    m = missing_weight(n_missing, A).to(dtype=d.dtype, device=d.device)
-    return d * m
+    if missing_mode == "printed":
+        return d * missing_weight(n_missing, A).to(dtype=d.dtype, device=d.device)
+    if missing_mode == "off":
+        _present_fraction(n_missing, A)  # still validate the counts
+        return d
+    t = missing_trust(n_missing, A).to(dtype=d.dtype, device=d.device)
+    w = 1.0 - t * (1.0 - d)
+    return w * (1.0 - torch.eye(len(w), dtype=w.dtype, device=w.device))
 
 
 def dissimilarity_alignment(z1: torch.Tensor, z2: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -201,8 +266,9 @@ def clef_loss(
     tau: float = 0.07,
     lam: float = 1.0,
     A: int = 7,
+    missing_mode: str = "printed",
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Full CLEF objective ``L = L^w + lam * L^d``.
+    """Full CLEF objective ``L = L^w + lam * L^d``; ``missing_mode`` as in :func:`clef_weights`.
 
     Returns ``(total, parts)`` where ``parts`` has ``"weighted"`` (``L^w``), ``"alignment"`` (``L^d``) and
     ``"weights"`` (the ``(B, B)`` matrix ``W``, detached).
@@ -215,7 +281,7 @@ def clef_loss(
         )
     if not (isinstance(lam, (int, float)) and math.isfinite(lam) and lam >= 0):
         raise ConfigError(f"lam must be a finite non-negative number, got {lam!r}")
-    w = clef_weights(risk, n_missing, alpha, A).detach().to(dtype=z1.dtype, device=z1.device)
+    w = clef_weights(risk, n_missing, alpha, A, missing_mode).detach().to(dtype=z1.dtype, device=z1.device)
     l_w = weighted_nt_xent(z1, z2, w, tau)
     l_d = dissimilarity_alignment(z1, z2, w)
     total = l_w + lam * l_d

@@ -3,9 +3,12 @@
 Objectives, by ``ContrastiveConfig.objective`` (a registry, one class each):
 
 - ``clef``: clinically guided contrastive learning (CLEF paper, eqs. 4-7; losses in
-  :mod:`cardiofm.systems.clef.loss`): NT-Xent whose negatives are weighted by ``W = D * M`` (risk
-  dissimilarity times missing-metadata weight), plus ``lam`` times the dissimilarity-alignment loss.
-  ``missing_weight=False`` drops ``M`` and ``lam=0`` drops ``L^d`` (the paper's ablations).
+  :mod:`cardiofm.systems.clef.loss`): NT-Xent whose negatives are weighted by ``W`` from the risk
+  dissimilarity ``D`` and the number of missing SCORE2 inputs, plus ``lam`` times the dissimilarity-alignment
+  loss. ``missing_weight`` is ``printed`` (``W = D * M``, eq. 4 as printed; default), ``trust``
+  (``W = t D + 1 - t``: missing inputs move W towards plain NT-Xent, as the paper's prose describes) or ``off``
+  (``W = D``); see :func:`cardiofm.systems.clef.loss.clef_weights`. ``missing_weight=off`` and ``lam=0`` are the
+  paper's ablations (without M, without ``L^d``).
 - ``simclr``: plain NT-Xent (eq. 1), i.e. CLEF with every weight 1 and no alignment term.
 - ``byol``: BYOL (Grill et al. 2020): online encoder + projector + predictor regress the
   exponential-moving-average target network's projection of the other view; no negatives.
@@ -34,10 +37,10 @@ from cardiofm.methods.optim import lightning_optimizers
 from cardiofm.methods.registry import MethodConfig, register_method
 from cardiofm.registry import Registry
 from cardiofm.systems.clef.loss import (
+    MISSING_WEIGHT_MODES,
+    clef_weights,
     dissimilarity_alignment,
-    missing_weight,
     nt_xent,
-    risk_dissimilarity,
     weighted_nt_xent,
 )
 
@@ -54,7 +57,9 @@ class ContrastiveConfig(MethodConfig):
     alpha: float = 0.2
     lam: float = 1.0
     A: int = 7                      # number of SCORE2 inputs
-    missing_weight: bool = True     # False: W = D (ablation "without M")
+    # missing-metadata factor: printed (W = D * M, eq. 4 as printed) | trust (W = t D + 1 - t, the prose's
+    # reading) | off (W = D, the ablation "without M"); true/false are read as printed/off (older recipes)
+    missing_weight: str = "printed"
     projector: bool = False         # SimCLR-style MLP head on the embedding (BYOL always has one)
     proj_dim: int = 128
     proj_hidden: int = 512
@@ -67,6 +72,15 @@ class ContrastiveConfig(MethodConfig):
     # unused by pretraining; accepted so a supervised recipe's method keys can be reused
     n_labels: int = 0
     label_names: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        mode = self.missing_weight
+        if isinstance(mode, bool):  # the former switch: true = eq. 4 as printed, false = no M
+            mode = "printed" if mode else "off"
+        if not isinstance(mode, str) or mode not in MISSING_WEIGHT_MODES:
+            raise ConfigError(f"method.missing_weight must be one of {', '.join(MISSING_WEIGHT_MODES)} "
+                              f"(or true/false for printed/off); got {self.missing_weight!r}")
+        self.missing_weight = mode
 
 
 OBJECTIVES: Registry[type[Objective]] = Registry("contrastive objective")
@@ -110,11 +124,9 @@ class SimCLR(Objective):
 @register_objective("clef")
 class CLEF(Objective):
     def weights(self, risk: torch.Tensor, n_missing: torch.Tensor) -> torch.Tensor:
-        """``W = D * M`` (or ``D`` alone without the missing-metadata weight), ``(B, B)``, no gradient."""
-        w = risk_dissimilarity(risk.float(), self.cfg.alpha)
-        if self.cfg.missing_weight:
-            w = w * missing_weight(n_missing, self.cfg.A).to(w)
-        return w.detach()
+        """Negative-pair weights ``W`` by ``cfg.missing_weight`` (see ``clef_weights``), ``(B, B)``, no gradient."""
+        w = clef_weights(risk.float(), n_missing, self.cfg.alpha, self.cfg.A, self.cfg.missing_weight)
+        return w.float().detach()
 
     def loss(self, encoder: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         z1, z2 = self.embed_views(encoder, batch)

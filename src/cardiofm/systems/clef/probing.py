@@ -7,7 +7,14 @@ A pretrained single-lead encoder is judged on one lead at a time (I, II, ...) by
   ridge regression (regression) and picks the regularisation by validation loss;
 * **full fine-tuning** of encoder + linear head (:func:`finetune`),
 
-each at 1 %, 10 % and 100 % of the training labels, drawn by patient (:func:`subsample_patients`).
+each at a fraction of the training labels, drawn by patient (:func:`subsample_patients`).
+
+The default fractions 1 %, 10 % and 100 % (``ProbeConfig.fractions``) are **not** part of the CLEF paper,
+which probes and fine-tunes on each dataset's full training split. They are the label-efficiency protocol of
+the ECG self-supervised literature as reported in the SuPreME paper (Cai et al., section 4: "Mainstream eSSLs
+are evaluated with linear probing by freezing ECG encoders and fine-tuning a linear layer on 1%, 10%, and 100%
+of labeled data", with data splits following Liu et al. 2024); drawing the subsets by patient is this
+package's choice.
 Regression targets are z-scored with training statistics and the predictions de-normalised, so
 :func:`regression_mae` reports the error in the targets' own units.
 """
