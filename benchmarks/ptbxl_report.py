@@ -61,11 +61,13 @@ def markdown(results: list[dict[str, Any]], failures: list[dict[str, Any]], args
              "cardiofm store (100 Hz, 1000 samples, 0.67-40 Hz band-pass, per-lead z-score) feeds every model: "
              "torch-ecg gets the store's arrays for the same rows and labels. Rows without a label of a task are "
              "left out of it (benchmark rule).",
-             "- Test score: macro AUROC over the classes with a positive and a negative in the test fold, 95 % "
-             f"percentile bootstrap CI from {args.n_boot} resamples of test records under the PTB-XL rule "
-             "(`cardiofm.evaluate.classification_metrics`: a resample is kept only if every scored class has a "
-             "positive and a negative in it; with 1-2 positives for many classes of `all`/`diagnostic`, most "
-             "draws are rejected, see 'accept'). Validation macro AUROC is on fold 9 (the early-stopping set).",
+             "- Test score: macro AUROC over the classes with >= 2 positives and >= 2 negatives in the test fold "
+             "(rarer classes are listed as not scored), 95 % percentile bootstrap CI from "
+             f"{args.n_boot} resamples of test records under the rule of Strodthoff et al. (2021) "
+             "(`cardiofm.evaluate.classification_metrics`, rule `strodthoff`: a resample is kept if every scored "
+             "class has a positive in it; a class without a negative in a resample is left out of that "
+             "resample's macro average; with 2-3 positives for many classes of `all`/`diagnostic`, many draws "
+             "are rejected, see 'accept'). Validation macro AUROC is on fold 9 (the early-stopping set).",
              "- All encoders start from random weights (nothing is downloaded); no model is pretrained.", ""]
     lines += ["| model | what |", "| --- | --- |"]
     seen = []

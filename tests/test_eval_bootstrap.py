@@ -70,9 +70,9 @@ def test_single_positive_class_is_never_scored_from_one_label_value() -> None:
     resampled = seen[1:]  # the first call is the full-data estimate
     assert len(resampled) == 200 and all(pos >= 1 and neg >= 1 for pos, neg in resampled)
     assert ci.n_rejected > 30  # the redraw rule really was exercised
-    counts = bootstrap_counts(y, 200, seed=0)
+    counts = bootstrap_counts(y, 200, seed=0)  # default rule: a positive of every class is required too
     assert (counts[:, 17] >= 1).all()
-    r = classification_metrics(y, s, n_boot=200, seed=0)
+    r = classification_metrics(y, s, n_boot=200, seed=0, rule="strict", min_pos=1)
     assert r.n_rejected == ci.n_rejected and np.isfinite(r.auroc_ci[1]).all()
 
 
@@ -88,7 +88,10 @@ def test_impossible_redraws_give_a_clear_error() -> None:
     y = np.zeros((n, k), dtype=int)
     y[np.arange(k), np.arange(k)] = 1  # twelve classes, one positive each: P(all kept) ~ 0.6 %
     with pytest.raises(MetricError, match=r"only .* resamples .* max_draws"):
-        bootstrap_counts(y, 100, seed=0, max_draws=500)
+        bootstrap_counts(y, 100, seed=0, max_draws=500, rule="strict")
+    sampler = Resampler(n, 100, 0, y=y, max_draws=500)  # the default rule relaxes instead of failing
+    counts = sampler.all()
+    assert counts.shape == (100, n) and sampler.n_relaxed > 0 and sampler.n_drawn == 500 + sampler.n_relaxed
 
 
 def test_patient_bootstrap_draws_whole_patients() -> None:

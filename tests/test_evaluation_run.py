@@ -38,9 +38,12 @@ def test_evaluate_writes_metrics_and_a_report_with_every_plot(trained: Path):
     ev = json.loads((trained / "metrics.json").read_text())["evaluation"]
     assert ev["codes"] == ["RCA", "LM", "LAD", "LCX"]
     # the reported macro AUROC is sklearn's on the out-of-fold predictions of the scored vessels
+    # (>= 2 positives and >= 2 negatives by default); the others are listed as not scored
     f = np.load(trained / "predictions.npz")
     y, p = f["oof_y"], f["oof_p"]
-    scored = [j for j in range(4) if 0 < y[:, j].sum() < len(y)]
+    scored = [j for j in range(4) if 2 <= y[:, j].sum() <= len(y) - 2]
+    assert set(ev["internal"]["classification"]["not_scored"]) == {ev["codes"][j] for j in range(4) if j not in scored}
+    assert ev["internal"]["classification"]["rule"] == "strodthoff"
     assert ev["internal"]["classification"]["macro_auroc"] == pytest.approx(
         np.mean([roc_auc_score(y[:, j], p[:, j]) for j in scored]), abs=1e-9)
     lo, hi = ev["internal"]["classification"]["macro_auroc_ci"]

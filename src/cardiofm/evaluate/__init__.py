@@ -1,7 +1,10 @@
 """Clinical evaluation: metrics with confidence intervals on arrays (scikit-learn style, no models).
 
 * ``classification``: AUROC / AUPRC per class, macro, micro with bootstrap CIs; ROC bands; Fmax.
-* ``bootstrap``: PTB-XL resampling rule, patient (cluster) bootstrap, generic ``bootstrap_ci``.
+* ``bootstrap``: resampling rules (``strodthoff`` default, ``strict``), patient (cluster) bootstrap,
+  generic ``bootstrap_ci``.
+* ``comparison``: ``compare``, two models on the same records: ΔAUROC with paired bootstrap CI and p,
+  DeLong's test.
 * ``patients``: exam-level -> patient-level arrays.
 * ``calibration``: reliability curve with Wilson CIs, Brier, ECE, calibration slope / intercept.
 * ``trend``: Spearman trend over an ordinal grade, box-plot summaries.
@@ -30,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "roc_curves": "classification", "RocCurve": "classification",
     "fmax_score": "classification", "FmaxResult": "classification",
     "bootstrap_ci": "bootstrap", "bootstrap_counts": "bootstrap", "BootstrapCI": "bootstrap",
+    "compare": "comparison", "Comparison": "comparison", "delong_test": "comparison", "DeLong": "comparison",
     "aggregate_by_patient": "patients", "PatientLevel": "patients",
     "wilson_interval": "intervals", "percentile_interval": "intervals",
     "calibration_metrics": "calibration", "Calibration": "calibration", "reliability_curve": "calibration",

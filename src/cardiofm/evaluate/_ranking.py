@@ -19,6 +19,7 @@ accumulated over the (few) segments. With unit weights the results equal
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -130,3 +131,23 @@ def weighted_roc(wt: np.ndarray, prep: Prepared, fpr_grid: np.ndarray) -> np.nda
         for i in range(tpr.shape[1]):
             out[cols.start + i] = np.interp(fpr_grid, fpr[:, i], tpr[:, i])
     return out
+
+
+def resampled_auc_ap(resamples: Any, preps: dict[int, Prepared], k: int, ap: bool = True
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """AUROC and AP of the classes in ``preps`` (column index -> problem) on every resample.
+
+    ``resamples`` yields count matrices ``(b, n)``. Returns two ``(n_boot, k)`` arrays; columns not in
+    ``preps``, and a class in a resample where it is one-valued (no positive or no negative), hold NaN.
+    """
+    aucs, aps = [], []
+    for counts in resamples:
+        wt = transpose(counts)
+        a = np.full((counts.shape[0], k), np.nan)
+        p = np.full((counts.shape[0], k), np.nan)
+        for j, prep in preps.items():
+            a[:, j], p[:, j] = weighted_auc_ap(wt, prep, ap=ap)
+        p[np.isnan(a)] = np.nan  # AP is 1 without negatives: skipped like the AUROC
+        aucs.append(a)
+        aps.append(p)
+    return np.concatenate(aucs), np.concatenate(aps)

@@ -2,16 +2,26 @@
 
 Inputs are ``y_true`` ``(n, k)`` 0/1 and ``y_score`` ``(n, k)`` scores (1-D for one class). Point
 estimates come from scikit-learn; the bootstrap uses the vectorised kernels of
-:mod:`cardiofm.evaluate._ranking` on the resamples of :class:`~cardiofm.evaluate.bootstrap.Resampler`
-(PTB-XL rule: every scored class keeps a positive and a negative). A class with a single label value
-in the data is *not scored*: its AUROC/AUPRC are NaN and it is left out of the macro averages
-(``n_classes_scored`` says how many were averaged). The micro average pools every entry, as sklearn's.
+:mod:`cardiofm.evaluate._ranking` on the resamples of :class:`~cardiofm.evaluate.bootstrap.Resampler`.
+
+*Scorable classes.* A class is scored only if it has at least ``min_pos`` positives and ``min_neg``
+negatives in the data (default 2 and 2: with one positive an AUROC is the rank of a single record and
+no interval is meaningful). Any other class is *not scored*: its AUROC/AUPRC are NaN, it is left out
+of the macro averages (``n_classes_scored`` says how many were averaged) and listed in ``not_scored``
+as ``{name: {n_pos, n_neg, why}}``. Rare classes never raise.
+
+*Bootstrap rule* (``rule``). ``"strodthoff"`` (default, Strodthoff et al. 2021): a resample is kept if
+every scored class has at least one positive in it; a class without a negative in a kept resample
+is skipped in it (``n_skipped`` counts this per class) and that resample's macro average uses the
+classes that are two-valued in it. ``"strict"``: every scored class must keep both labels (redrawn
+otherwise; ``MetricError`` after ``max_draws``). Intervals are percentile intervals at ``level``
+(95 % by default; ``ci_method`` says ``"percentile"``). The micro average pools every entry, as sklearn's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,19 +29,22 @@ from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from cardiofm.errors import MetricError
 from cardiofm.evaluate import _checks
-from cardiofm.evaluate._ranking import prepare, transpose, weighted_auc_ap, weighted_roc
-from cardiofm.evaluate.bootstrap import Resampler, scored_classes
-from cardiofm.evaluate.intervals import percentile_interval
+from cardiofm.evaluate._ranking import prepare, resampled_auc_ap, transpose, weighted_auc_ap, weighted_roc
+from cardiofm.evaluate.bootstrap import Resampler, check_rule, nan_percentile, not_scored, scored_classes
 
 Pair = tuple[float, float]
+MIN_POS = 2  # default minimum positives of a scored class
+MIN_NEG = 2  # default minimum negatives of a scored class
 
 
 @dataclass(frozen=True)
 class ClassificationMetrics:
     """AUROC / AUPRC per class and averaged, with percentile bootstrap CIs when ``n_boot > 0``.
 
-    Per-class tuples follow ``class_names``; unscored classes hold NaN (``None`` in ``to_dict``).
-    The ``*_ci`` fields are ``(lower, upper)`` pairs, or ``None`` without bootstrap.
+    Per-class tuples follow ``class_names``; unscored classes hold NaN (``None`` in ``to_dict``) and
+    are described in ``not_scored``. The ``*_ci`` fields are ``(lower, upper)`` pairs, or ``None``
+    without bootstrap; ``n_skipped`` counts, per class, the kept resamples in which that class was
+    one-valued and so left out of that resample (rule ``strodthoff``).
     """
 
     class_names: tuple[str, ...]
@@ -45,13 +58,20 @@ class ClassificationMetrics:
     micro_auroc: float
     macro_auprc: float
     note: str = ""
+    not_scored: dict[str, dict[str, Any]] = field(default_factory=dict)
+    min_pos: int = MIN_POS
+    min_neg: int = MIN_NEG
     auroc_ci: tuple[Pair, ...] | None = None
     macro_auroc_ci: Pair | None = None
     micro_auroc_ci: Pair | None = None
     macro_auprc_ci: Pair | None = None
     level: float = 0.95
+    ci_method: str = "percentile"
+    rule: str = "strodthoff"
     n_boot: int = 0
     n_rejected: int = 0
+    n_relaxed: int = 0
+    n_skipped: tuple[int, ...] | None = None
     patient_bootstrap: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,20 +79,33 @@ class ClassificationMetrics:
         return _checks.dataclass_dict(self)
 
 
-def _note(names: tuple[str, ...], scored: np.ndarray, n_pos: np.ndarray) -> str:
-    left = [f"{c} ({'no positives' if p == 0 else 'no negatives'})"
-            for c, s, p in zip(names, scored, n_pos, strict=True) if not s]
-    return "" if not left else f"not scored (one label value), excluded from macro averages: {', '.join(left)}"
+def _note(missing: dict[str, dict[str, Any]]) -> str:
+    left = [f"{c} ({d['why']})" for c, d in missing.items()]
+    return "" if not left else f"not scored (too few positives or negatives), excluded from macro averages: " \
+        f"{', '.join(left)}"
 
 
 def _macro(values: np.ndarray, scored: np.ndarray) -> float:
     return float(values[scored].mean()) if scored.any() else float("nan")
 
 
+def _nanmean_rows(a: np.ndarray) -> np.ndarray:
+    """Row means over the finite entries (NaN for a row without any)."""
+    ok = np.isfinite(a)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, a, 0.0).sum(axis=1) / ok.sum(axis=1)
+
+
+def check_minimum(min_pos: Any, min_neg: Any) -> tuple[int, int]:
+    """Validated ``(min_pos, min_neg)``, each an integer >= 1."""
+    return _checks.positive_int(min_pos, "min_pos"), _checks.positive_int(min_neg, "min_neg")
+
+
 def classification_metrics(y_true: Any, y_score: Any, *, class_names: Sequence[str] | None = None,
                            n_boot: int = 1000, seed: int | np.random.Generator | None = 0,
                            level: float = 0.95, groups: Any = None, micro: bool = True,
-                           max_draws: int | None = None) -> ClassificationMetrics:
+                           max_draws: int | None = None, rule: str = "strodthoff", min_pos: int = MIN_POS,
+                           min_neg: int = MIN_NEG) -> ClassificationMetrics:
     """AUROC (per class, macro, micro) and AUPRC (per class, macro) with bootstrap 95 % CIs.
 
     Args:
@@ -85,17 +118,25 @@ def classification_metrics(y_true: Any, y_score: Any, *, class_names: Sequence[s
         groups: patient id per row: resample patients (cluster bootstrap), for exam-level data with
             several exams per patient.
         micro: also bootstrap the micro AUROC (pools n*k entries; the slowest part for large k).
-        max_draws: cap on bootstrap draws before ``MetricError`` (default ``50 * n_boot``).
+        max_draws: cap on bootstrap draws (default ``50 * n_boot``): ``strict`` raises there,
+            ``strodthoff`` keeps the remaining draws unconditioned (``n_relaxed``).
+        rule: ``"strodthoff"`` (default) or ``"strict"``, see the module docstring.
+        min_pos: fewest positives of a scored class (default 2).
+        min_neg: fewest negatives of a scored class (default 2).
 
     Raises:
-        MetricError: shapes differ, NaN scores, labels not 0/1, or too many rejected resamples.
+        MetricError: shapes differ, NaN scores, labels not 0/1, or (rule ``strict`` only) too many
+            rejected resamples. Never for a rare class under the default rule.
     """
     y, s = _checks.pair(y_true, y_score)
     n, k = y.shape
     names = _checks.names(class_names, k)
     level = _checks.level(level)
     n_boot = _checks.positive_int(n_boot, "n_boot", minimum=0)
-    scored = scored_classes(y)
+    rule = check_rule(rule)
+    min_pos, min_neg = check_minimum(min_pos, min_neg)
+    scored = scored_classes(y, min_pos, min_neg)
+    missing = not_scored(y, names, min_pos, min_neg)
     n_pos = y.sum(axis=0)
     auroc = np.full(k, np.nan)
     auprc = np.full(k, np.nan)
@@ -109,39 +150,43 @@ def classification_metrics(y_true: Any, y_score: Any, *, class_names: Sequence[s
     result = dict(class_names=names, n=n, n_pos=tuple(int(p) for p in n_pos), scored=tuple(bool(x) for x in scored),
                   n_classes_scored=int(scored.sum()), auroc=tuple(map(float, auroc)), auprc=tuple(map(float, auprc)),
                   macro_auroc=_macro(auroc, scored), micro_auroc=micro_auc, macro_auprc=_macro(auprc, scored),
-                  note=_note(names, scored, n_pos), level=level)
+                  note=_note(missing), not_scored=missing, min_pos=min_pos, min_neg=min_neg, level=level, rule=rule)
     if n_boot == 0 or not scored.any():
         return ClassificationMetrics(**result)
 
-    sampler = Resampler(n, n_boot, seed, groups=groups, y=y, max_draws=max_draws, class_names=names)
+    sampler = Resampler(n, n_boot, seed, groups=groups, y=y, required=scored, max_draws=max_draws,
+                        class_names=names, rule=rule)
     preps = {j: prepare(y[:, j], s[:, j]) for j in np.flatnonzero(scored)}
     micro_prep = None
     if micro and np.isfinite(micro_auc):
         micro_prep = prepare(pooled, s.ravel(), np.repeat(np.arange(n), k), n_rows=n)
-    aucs, aps, micros = [], [], []
-    for counts in sampler:
-        wt = transpose(counts)
-        a = np.full((counts.shape[0], k), np.nan)
-        p = np.full((counts.shape[0], k), np.nan)
-        for j, prep in preps.items():
-            a[:, j], p[:, j] = weighted_auc_ap(wt, prep)
-        aucs.append(a)
-        aps.append(p)
-        if micro_prep is not None:
-            micros.append(weighted_auc_ap(wt, micro_prep, ap=False)[0])
-    a_dist, p_dist = np.concatenate(aucs), np.concatenate(aps)
+    micros: list[np.ndarray] = []
+
+    def draws() -> Any:  # the resamples, with the micro AUROC taken on the way
+        for counts in sampler:
+            if micro_prep is not None:
+                micros.append(weighted_auc_ap(transpose(counts), micro_prep, ap=False)[0])
+            yield counts
+
+    a_dist, p_dist = resampled_auc_ap(draws(), preps, k)
 
     def ci(dist: np.ndarray) -> Pair:
-        lo, hi = percentile_interval(dist, level)
+        lo, hi = nan_percentile(dist, level)
         return float(lo), float(hi)
 
-    lo, hi = percentile_interval(a_dist, level)
+    lo, hi = nan_percentile(a_dist, level)
+    skipped = np.isnan(a_dist).sum(axis=0)
     result.update(
         auroc_ci=tuple((float(a), float(b)) for a, b in zip(lo, hi, strict=True)),
-        macro_auroc_ci=ci(a_dist[:, scored].mean(axis=1)),
-        macro_auprc_ci=ci(p_dist[:, scored].mean(axis=1)),
+        macro_auroc_ci=ci(_nanmean_rows(a_dist[:, scored])),
+        macro_auprc_ci=ci(_nanmean_rows(p_dist[:, scored])),
         micro_auroc_ci=ci(np.concatenate(micros)) if micros else None,
-        n_boot=n_boot, n_rejected=sampler.n_drawn - n_boot, patient_bootstrap=groups is not None)
+        n_boot=n_boot, n_rejected=sampler.n_rejected, n_relaxed=sampler.n_relaxed,
+        n_skipped=tuple(int(x) if sc else 0 for x, sc in zip(skipped, scored, strict=True)),
+        patient_bootstrap=groups is not None)
+    if sampler.n_relaxed:
+        result["note"] = (result["note"] + "; " if result["note"] else "") + (
+            f"{sampler.n_relaxed} of {n_boot} resamples kept without the '{rule}' rule after max_draws")
     return ClassificationMetrics(**result)
 
 
@@ -174,13 +219,16 @@ class RocCurve:
 
 def roc_curves(y_true: Any, y_score: Any, *, class_names: Sequence[str] | None = None, n_boot: int = 1000,
                seed: int | np.random.Generator | None = 0, level: float = 0.95, groups: Any = None,
-               fpr_grid: Any = None, max_draws: int | None = None) -> tuple[RocCurve, ...]:
+               fpr_grid: Any = None, max_draws: int | None = None, rule: str = "strodthoff",
+               min_pos: int = MIN_POS, min_neg: int = MIN_NEG) -> tuple[RocCurve, ...]:
     """One :class:`RocCurve` per class, with bootstrap bands (same resamples and seed rule as
     :func:`classification_metrics`, so ``auc_ci`` matches its ``auroc_ci``).
 
     Args:
         fpr_grid: FPR values of the band (default 101 points on [0, 1]).
-        Others as in :func:`classification_metrics`.
+        Others as in :func:`classification_metrics`; an unscored class (too few positives or
+        negatives) gets an empty curve, and a resample where a class is one-valued is left out of
+        its band.
     """
     y, s = _checks.pair(y_true, y_score)
     n, k = y.shape
@@ -190,21 +238,27 @@ def roc_curves(y_true: Any, y_score: Any, *, class_names: Sequence[str] | None =
     grid = np.linspace(0.0, 1.0, 101) if fpr_grid is None else np.asarray(fpr_grid, dtype=np.float64)
     if grid.ndim != 1 or grid.size < 2 or grid.min() < 0 or grid.max() > 1 or np.any(np.diff(grid) <= 0):
         raise MetricError("fpr_grid: need an increasing 1-D grid inside [0, 1]")
-    scored = scored_classes(y)
+    rule = check_rule(rule)
+    min_pos, min_neg = check_minimum(min_pos, min_neg)
+    scored = scored_classes(y, min_pos, min_neg)
     bands: dict[int, tuple[np.ndarray, np.ndarray, Pair]] = {}
     if n_boot and scored.any():
-        sampler = Resampler(n, n_boot, seed, groups=groups, y=y, max_draws=max_draws, class_names=names)
+        sampler = Resampler(n, n_boot, seed, groups=groups, y=y, required=scored, max_draws=max_draws,
+                            class_names=names, rule=rule)
         preps = {j: prepare(y[:, j], s[:, j]) for j in np.flatnonzero(scored)}
         tprs: dict[int, list[np.ndarray]] = {j: [] for j in preps}
         aucs: dict[int, list[np.ndarray]] = {j: [] for j in preps}
         for counts in sampler:
             wt = transpose(counts)
             for j, prep in preps.items():
-                tprs[j].append(weighted_roc(wt, prep, grid))
-                aucs[j].append(weighted_auc_ap(wt, prep, ap=False)[0])
+                auc = weighted_auc_ap(wt, prep, ap=False)[0]
+                tpr = weighted_roc(wt, prep, grid)
+                tpr[np.isnan(auc)] = np.nan  # one-valued in that resample: no ROC curve
+                tprs[j].append(tpr)
+                aucs[j].append(auc)
         for j in preps:
-            lo, hi = percentile_interval(np.concatenate(tprs[j]), level)
-            alo, ahi = percentile_interval(np.concatenate(aucs[j]), level)
+            lo, hi = nan_percentile(np.concatenate(tprs[j]), level)
+            alo, ahi = nan_percentile(np.concatenate(aucs[j]), level)
             bands[j] = (lo, hi, (float(alo), float(ahi)))
     curves = []
     for j in range(k):

@@ -10,8 +10,11 @@ Subgroups are declared per column of a DataFrame (one row per sample)::
         "bmi": [("lean", lambda c: c < 25), ("obese", lambda c: c >= 30)],   # custom masks
     }
 
-Missing values (NaN) fall in no subgroup. A subgroup without a positive or without a negative gets
-NaN with the reason in ``note``; bootstrap CIs use the PTB-XL redraw rule within the subgroup.
+Missing values (NaN) fall in no subgroup. A subgroup with fewer than ``min_pos`` positives or
+``min_neg`` negatives (default 2 each) is not scored: NaN with the reason in ``note``. Bootstrap CIs
+(percentile) use the class rule of :mod:`cardiofm.evaluate.bootstrap` within the subgroup (default
+``strodthoff``: a positive in every resample; a resample without a negative is skipped and counted in
+``n_skipped``).
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from sklearn.metrics import roc_auc_score
 from cardiofm.errors import ConfigError, MetricError
 from cardiofm.evaluate import _checks
 from cardiofm.evaluate._ranking import prepare, transpose, weighted_auc_ap
-from cardiofm.evaluate.bootstrap import Resampler
-from cardiofm.evaluate.intervals import percentile_interval
+from cardiofm.evaluate.bootstrap import Resampler, check_rule, nan_percentile
+from cardiofm.evaluate.classification import MIN_NEG, MIN_POS, check_minimum
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ class SubgroupRow:
     lower: float
     upper: float
     note: str = ""
+    n_skipped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
@@ -138,6 +142,8 @@ class SubgroupTable:
     rows: tuple[SubgroupRow, ...]
     level: float
     n_boot: int
+    rule: str = "strodthoff"
+    ci_method: str = "percentile"
 
     def to_frame(self) -> pd.DataFrame:
         """The rows (overall first) as a DataFrame."""
@@ -149,26 +155,33 @@ class SubgroupTable:
 
 
 def _auroc_row(variable: str, label: str, y: np.ndarray, s: np.ndarray, groups: np.ndarray | None,
-               n_boot: int, rng: np.random.Generator, level: float, max_draws: int | None) -> SubgroupRow:
+               n_boot: int, rng: np.random.Generator, level: float, max_draws: int | None,
+               rule: str, min_pos: int, min_neg: int) -> SubgroupRow:
     n, n_pos = int(y.size), int(y.sum())
     if n == 0:
         return SubgroupRow(variable, label, 0, 0, np.nan, np.nan, np.nan, "empty subgroup")
     if n_pos in (0, n):
         reason = "no positives" if n_pos == 0 else "no negatives"
         return SubgroupRow(variable, label, n, n_pos, np.nan, np.nan, np.nan, f"{reason}: AUROC undefined")
+    if n_pos < min_pos or n - n_pos < min_neg:
+        return SubgroupRow(variable, label, n, n_pos, np.nan, np.nan, np.nan,
+                           f"not scored: {n_pos} positives, {n - n_pos} negatives (need >= {min_pos} and "
+                           f">= {min_neg})")
     auc = float(roc_auc_score(y, s))
     if n_boot == 0:
         return SubgroupRow(variable, label, n, n_pos, auc, np.nan, np.nan)
-    sampler = Resampler(n, n_boot, rng, groups=groups, y=y[:, None], max_draws=max_draws, class_names=(label,))
+    sampler = Resampler(n, n_boot, rng, groups=groups, y=y[:, None], max_draws=max_draws, class_names=(label,),
+                        rule=rule)
     prep = prepare(y, s)
     dist = np.concatenate([weighted_auc_ap(transpose(c), prep, ap=False)[0] for c in sampler])
-    lo, hi = percentile_interval(dist, level)
-    return SubgroupRow(variable, label, n, n_pos, auc, float(lo), float(hi))
+    lo, hi = nan_percentile(dist, level)
+    return SubgroupRow(variable, label, n, n_pos, auc, float(lo), float(hi), n_skipped=int(np.isnan(dist).sum()))
 
 
 def subgroup_auroc(y_true: Any, y_score: Any, frame: pd.DataFrame, spec: Spec, *, n_boot: int = 1000,
                    seed: int | np.random.Generator | None = 0, level: float = 0.95, groups: Any = None,
-                   max_draws: int | None = None) -> SubgroupTable:
+                   max_draws: int | None = None, rule: str = "strodthoff", min_pos: int = MIN_POS,
+                   min_neg: int = MIN_NEG) -> SubgroupTable:
     """AUROC with percentile bootstrap CI in each subgroup of ``frame`` for one task.
 
     Args:
@@ -181,6 +194,9 @@ def subgroup_auroc(y_true: Any, y_score: Any, frame: pd.DataFrame, spec: Spec, *
         level: confidence level.
         groups: patient id per row, for a patient-level (cluster) bootstrap.
         max_draws: cap on draws per subgroup.
+        rule: bootstrap rule, ``"strodthoff"`` (default) or ``"strict"``.
+        min_pos: fewest positives of a scored subgroup (default 2).
+        min_neg: fewest negatives of a scored subgroup (default 2).
     """
     y, s = _checks.binary_pair(y_true, y_score)
     if not isinstance(frame, pd.DataFrame) or len(frame) != y.size:
@@ -188,10 +204,13 @@ def subgroup_auroc(y_true: Any, y_score: Any, frame: pd.DataFrame, spec: Spec, *
                           f"{type(frame).__name__} of length {len(frame) if hasattr(frame, '__len__') else '?'}")
     level = _checks.level(level)
     n_boot = _checks.positive_int(n_boot, "n_boot", minimum=0)
+    rule = check_rule(rule)
+    min_pos, min_neg = check_minimum(min_pos, min_neg)
+    opts = (rule, min_pos, min_neg)
     codes = None if groups is None else _checks.group_ids(groups, y.size)
     rng = np.random.default_rng(seed)
     frame = frame.reset_index(drop=True)
-    overall = _auroc_row("overall", "all", y, s, codes, n_boot, rng, level, max_draws)
+    overall = _auroc_row("overall", "all", y, s, codes, n_boot, rng, level, max_draws, *opts)
     rows = tuple(_auroc_row(var, label, y[m], s[m], None if codes is None else codes[m], n_boot, rng, level,
-                            max_draws) for var, label, m in subgroup_masks(frame, spec))
-    return SubgroupTable(overall, rows, level, n_boot)
+                            max_draws, *opts) for var, label, m in subgroup_masks(frame, spec))
+    return SubgroupTable(overall, rows, level, n_boot, rule)

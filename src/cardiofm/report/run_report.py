@@ -60,8 +60,14 @@ def summary_table(ev: dict[str, Any]) -> str:
 
 def task_table(s: dict[str, Any], codes: list[str], descriptions: list[str]) -> str:
     c = s["classification"]
+    missing = c.get("not_scored") or {}
     rows = []
     for j, code in enumerate(codes):
+        if code in missing:  # too few positives or negatives in this set: a marked row, no metrics
+            m = missing[code]
+            rows.append([f"{code} ({descriptions[j]})", f"{m['n_pos']}/{c['n']}", f"not scored: {m['why']}",
+                         *["–"] * 9])
+            continue
         t = (s.get("per_task") or {}).get(code, {})
         thr = t.get("threshold", {})
         trend = t.get("trend")
@@ -76,6 +82,21 @@ def task_table(s: dict[str, Any], codes: list[str], descriptions: list[str]) -> 
                      f"{km['logrank_p']:.2g}" if km and km.get("logrank_p") is not None else "–"])
     return _table(["task", "positives", "AUROC [95 % CI]", "AUPRC", "Brier", "threshold", "sensitivity",
                    "specificity", "PPV", "NPV", "Spearman ρ", "log-rank p"], rows)
+
+
+def bootstrap_line(c: dict[str, Any]) -> str:
+    """How the CIs of a ``classification`` result were computed, in words."""
+    if not c.get("n_boot"):
+        return "no bootstrap confidence intervals"
+    rule = {"strodthoff": "a resample is kept if every scored class has a positive in it (Strodthoff et al. 2021); "
+                          "a class without a negative in a resample is left out of that resample",
+            "strict": "a resample is kept only if every scored class has a positive and a negative"}.get(
+        c.get("rule"), str(c.get("rule")))
+    skips = sum(c.get("n_skipped") or [])
+    return (f"{round(100 * c.get('level', 0.95))} % {c.get('ci_method', 'percentile')} bootstrap intervals from "
+            f"{c['n_boot']} resamples ({'patients' if c.get('patient_bootstrap') else 'records'}); {rule}; "
+            f"{c.get('n_rejected', 0)} resamples redrawn, {skips} class-resample skips; classes need >= "
+            f"{c.get('min_pos', 2)} positives and >= {c.get('min_neg', 2)} negatives to be scored.")
 
 
 def write_run_report(run: Any, cfg: Any, ev: dict[str, Any], figures: Any) -> Path:
@@ -110,6 +131,7 @@ def write_run_report(run: Any, cfg: Any, ev: dict[str, Any], figures: Any) -> Pa
         parts.append(f"<h2>{esc(heading)}</h2>")
         if s.get("classification", {}).get("note"):
             parts.append(f"<p class='muted'>{esc(s['classification']['note'])}</p>")
+        parts.append(f"<p class='muted'>{esc(bootstrap_line(s['classification']))}</p>")
         parts.append(task_table(s, codes, desc))
         parts += _figures(sections.pop(heading, []))
     for heading, items in sections.items():

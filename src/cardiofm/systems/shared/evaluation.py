@@ -111,20 +111,29 @@ def _or_note(compute: Any) -> Any:
         return {"note": str(exc)}
 
 
-def discrimination(ps: PredictionSet, codes: list[str], n_boot: int) -> dict[str, Any]:
+def bootstrap_options(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The bootstrap rule and the scorable-class minimum of the ``evaluate`` section, as keyword arguments."""
+    return {"rule": str(cfg.get("bootstrap_rule", "strodthoff")), "min_pos": int(cfg.get("min_positives", 2)),
+            "min_neg": int(cfg.get("min_negatives", 2))}
+
+
+def discrimination(ps: PredictionSet, codes: list[str], n_boot: int, cfg: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
     """AUROC/AUPRC (CI), Fmax, at exam level and at patient level (mean of a patient's exams)."""
     from cardiofm.evaluate.classification import classification_metrics, fmax_score
     from cardiofm.evaluate.patients import aggregate_by_patient
 
+    opts = bootstrap_options(cfg or {})
     res: dict[str, Any] = {"n_records": len(ps.y), "n_patients": int(len(set(ps.patient_ids)))}
-    res["classification"] = classification_metrics(ps.y, ps.p, class_names=codes, n_boot=n_boot, seed=0).to_dict()
+    res["classification"] = classification_metrics(ps.y, ps.p, class_names=codes, n_boot=n_boot, seed=0,
+                                                   **opts).to_dict()
     res["fmax"] = _or_note(lambda: fmax_score(ps.y, ps.p).to_dict())
     if len(set(ps.patient_ids)) < len(ps.patient_ids):
         pl = aggregate_by_patient(ps.y, ps.p, ps.patient_ids, how="mean")
         res["patient_level"] = classification_metrics(pl.y_true, pl.y_score, class_names=codes, n_boot=n_boot,
-                                                      seed=0).to_dict()
+                                                      seed=0, **opts).to_dict()
         res["exam_level_patient_bootstrap"] = classification_metrics(
-            ps.y, ps.p, class_names=codes, n_boot=n_boot, seed=0, groups=ps.patient_ids).to_dict()
+            ps.y, ps.p, class_names=codes, n_boot=n_boot, seed=0, groups=ps.patient_ids, **opts).to_dict()
     else:
         res["patient_level"] = "one exam per patient: patient level equals exam level"
     return res
@@ -174,7 +183,7 @@ def task_analyses(ps: PredictionSet, j: int, code: str, threshold: float, cfg: d
         frame["ecg"] = np.where(frame["normal_ecg"], "normal ECG", "abnormal ECG")
         spec["ecg"] = "category"
     if spec:
-        obj["forest"] = subgroup_auroc(y, p, frame, spec, n_boot=min(n_boot, 500), seed=0)
+        obj["forest"] = subgroup_auroc(y, p, frame, spec, n_boot=min(n_boot, 500), seed=0, **bootstrap_options(cfg))
         task["subgroups"] = obj["forest"].to_dict()
     return task, obj
 
@@ -182,28 +191,32 @@ def task_analyses(ps: PredictionSet, j: int, code: str, threshold: float, cfg: d
 def evaluate_set(ps: PredictionSet, codes: list[str], cfg: dict[str, Any], plots_dir: Path,
                  figures: Figures) -> dict[str, Any]:
     """Every metric of one prediction set; plots go to ``plots_dir``."""
+    from cardiofm.evaluate.bootstrap import scored_classes
     from cardiofm.evaluate.classification import roc_curves
     from cardiofm.report import evalplots as ep
 
     n_boot = int(cfg.get("n_boot", 1000))
+    opts = bootstrap_options(cfg)
     sec = ps.title
-    scored = [j for j in range(len(codes)) if 0 < ps.y[:, j].sum() < len(ps.y)]
+    scored = [int(j) for j in np.flatnonzero(scored_classes(ps.y, opts["min_pos"], opts["min_neg"]))]
     if not scored:
         res = {"n_records": len(ps.y), "n_patients": int(len(set(ps.patient_ids)))}
-        res["note"] = "no task has both positive and negative records in this set"
+        res["note"] = (f"no task has >= {opts['min_pos']} positive and >= {opts['min_neg']} negative records "
+                       "in this set")
         return res
-    res = discrimination(ps, codes, n_boot)
+    res = discrimination(ps, codes, n_boot, cfg)
     names = [codes[j] for j in scored]
-    roc = roc_curves(ps.y[:, scored], ps.p[:, scored], class_names=names, n_boot=n_boot)
+    roc = roc_curves(ps.y[:, scored], ps.p[:, scored], class_names=names, n_boot=n_boot, **opts)
     figures.add(sec, "ROC curves with 95 % bootstrap bands", ep.plot_roc, roc, out=plots_dir / "roc.png")
     if isinstance(res.get("patient_level"), dict):  # several exams per patient: the patient-level view too
         from cardiofm.evaluate.patients import aggregate_by_patient
 
         pl = aggregate_by_patient(ps.y, ps.p, ps.patient_ids, how="mean")
-        ok = [j for j in scored if 0 < pl.y_true[:, j].sum() < len(pl.y_true)]
+        pl_ok = scored_classes(pl.y_true, opts["min_pos"], opts["min_neg"])
+        ok = [j for j in scored if pl_ok[j]]
         if ok:
             both = {"exam level": roc, "patient level (mean over exams)": roc_curves(
-                pl.y_true[:, ok], pl.y_score[:, ok], class_names=[codes[j] for j in ok], n_boot=n_boot)}
+                pl.y_true[:, ok], pl.y_score[:, ok], class_names=[codes[j] for j in ok], n_boot=n_boot, **opts)}
             figures.add(sec, "ROC at exam level vs patient level", ep.plot_roc, both,
                         out=plots_dir / "roc_patient_level.png")
     thresholds = {c: float((cfg.get("thresholds") or {}).get(c, cfg.get("default_threshold", 0.5))) for c in codes}
