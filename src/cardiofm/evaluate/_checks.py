@@ -160,3 +160,11 @@ def dataclass_dict(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     import dataclasses
 
     return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.name not in skip}
+
+
+class JsonResult:
+    """Base of the result dataclasses: ``to_dict()`` gives every field, JSON-safe (NaN becomes ``None``)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict of every field (NaN becomes ``None``)."""
+        return dataclass_dict(self)

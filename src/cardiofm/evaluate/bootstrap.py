@@ -31,6 +31,7 @@ import numpy as np
 
 from cardiofm.errors import ConfigError, MetricError
 from cardiofm.evaluate import _checks
+from cardiofm.evaluate._checks import JsonResult
 from cardiofm.evaluate.intervals import percentile_interval
 
 _MAX_ELEMENTS = 4_000_000  # counts drawn per chunk (resamples x samples)
@@ -280,3 +281,25 @@ def bootstrap_ci(metric_fn: Callable[[np.ndarray, np.ndarray], Any], y_true: Any
 
     return BootstrapCI(scalar(estimate), scalar(lo), scalar(hi), level, sampler.n_boot,
                        sampler.n_rejected, dist, rule=sampler.rule, n_relaxed=sampler.n_relaxed)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BootstrapProvenance(JsonResult):
+    """How a result's bootstrap CIs were made; the base of every result that carries such CIs.
+
+    ``level`` and ``ci_method`` name the interval, ``rule`` the resample rule (:data:`RULES`), ``n_boot`` the
+    resamples used, ``n_rejected`` those redrawn under the rule, ``n_relaxed`` those kept without it (the
+    default rule only, when it could not be met), ``n_skipped`` per class the resamples in which that class
+    was single-valued, and ``patient_bootstrap`` whether whole patients were resampled.
+    """
+
+    level: float = 0.95
+    ci_method: str = "percentile"
+    rule: str = "strodthoff"
+    n_boot: int = 0
+    n_rejected: int = 0
+    n_relaxed: int = 0
+    n_skipped: tuple[int, ...] | None = None
+    patient_bootstrap: bool = False
+
+

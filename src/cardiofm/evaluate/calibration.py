@@ -13,6 +13,7 @@ from sklearn.metrics import brier_score_loss
 
 from cardiofm.errors import ConfigError, MetricError
 from cardiofm.evaluate import _checks
+from cardiofm.evaluate._checks import JsonResult
 from cardiofm.evaluate.intervals import wilson_interval
 
 STRATEGIES: tuple[str, ...] = ("uniform", "quantile")
@@ -20,7 +21,7 @@ _EPS = 1e-6  # probabilities are clipped to [eps, 1 - eps] before the logit
 
 
 @dataclass(frozen=True)
-class ReliabilityCurve:
+class ReliabilityCurve(JsonResult):
     """Per non-empty bin: mean predicted probability, observed fraction of positives with its Wilson CI,
     and count. ``bin_edges`` are all ``n_bins + 1`` edges (empty bins are left out of the other arrays,
     as in ``sklearn.calibration.calibration_curve``)."""
@@ -34,9 +35,6 @@ class ReliabilityCurve:
     strategy: str
     level: float
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 def _bin_edges(p: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
@@ -89,7 +87,7 @@ def expected_calibration_error(y_true: Any, y_prob: Any, n_bins: int = 10, strat
 
 
 @dataclass(frozen=True)
-class CalibrationFit:
+class CalibrationFit(JsonResult):
     """Logistic recalibration ``logit P(y=1) = intercept + slope * logit(p)`` (Cox 1958).
 
     ``slope`` 1 and ``intercept`` 0 for a calibrated model; ``slope < 1`` means too extreme predictions.
@@ -101,9 +99,6 @@ class CalibrationFit:
     intercept: float
     calibration_in_the_large: float
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 def calibration_slope_intercept(y_true: Any, y_prob: Any) -> CalibrationFit:
@@ -122,7 +117,7 @@ def calibration_slope_intercept(y_true: Any, y_prob: Any) -> CalibrationFit:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class Calibration(JsonResult):
     """Everything a calibration plot of one task shows: curve, Brier, ECE, logistic fit, histogram.
 
     ``histogram`` counts the predictions in ``histogram_edges`` (fixed 0..1 grid, for the plot).
@@ -137,9 +132,6 @@ class Calibration:
     histogram_edges: np.ndarray
     histogram: np.ndarray
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 def calibration_metrics(y_true: Any, y_prob: Any, n_bins: int = 10, strategy: str = "uniform", level: float = 0.95,

@@ -29,8 +29,16 @@ from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from cardiofm.errors import MetricError
 from cardiofm.evaluate import _checks
+from cardiofm.evaluate._checks import JsonResult
 from cardiofm.evaluate._ranking import prepare, resampled_auc_ap, transpose, weighted_auc_ap, weighted_roc
-from cardiofm.evaluate.bootstrap import Resampler, check_rule, nan_percentile, not_scored, scored_classes
+from cardiofm.evaluate.bootstrap import (
+    BootstrapProvenance,
+    Resampler,
+    check_rule,
+    nan_percentile,
+    not_scored,
+    scored_classes,
+)
 
 Pair = tuple[float, float]
 MIN_POS = 2  # default minimum positives of a scored class
@@ -38,7 +46,7 @@ MIN_NEG = 2  # default minimum negatives of a scored class
 
 
 @dataclass(frozen=True)
-class ClassificationMetrics:
+class ClassificationMetrics(BootstrapProvenance):
     """AUROC / AUPRC per class and averaged, with percentile bootstrap CIs when ``n_boot > 0``.
 
     Per-class tuples follow ``class_names``; unscored classes hold NaN (``None`` in ``to_dict``) and
@@ -65,18 +73,6 @@ class ClassificationMetrics:
     macro_auroc_ci: Pair | None = None
     micro_auroc_ci: Pair | None = None
     macro_auprc_ci: Pair | None = None
-    level: float = 0.95
-    ci_method: str = "percentile"
-    rule: str = "strodthoff"
-    n_boot: int = 0
-    n_rejected: int = 0
-    n_relaxed: int = 0
-    n_skipped: tuple[int, ...] | None = None
-    patient_bootstrap: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict (NaN becomes ``None``)."""
-        return _checks.dataclass_dict(self)
 
 
 def _note(missing: dict[str, dict[str, Any]]) -> str:
@@ -191,7 +187,7 @@ def classification_metrics(y_true: Any, y_score: Any, *, class_names: Sequence[s
 
 
 @dataclass(frozen=True)
-class RocCurve:
+class RocCurve(JsonResult):
     """ROC curve of one class, with a pointwise bootstrap band of the TPR on a fixed FPR grid.
 
     ``fpr``/``tpr``/``thresholds`` are sklearn's ``roc_curve`` points (empty for an unscored class);
@@ -212,9 +208,6 @@ class RocCurve:
     auc_ci: Pair | None = None
     level: float = 0.95
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict (arrays become lists)."""
-        return _checks.dataclass_dict(self)
 
 
 def roc_curves(y_true: Any, y_score: Any, *, class_names: Sequence[str] | None = None, n_boot: int = 1000,
@@ -274,7 +267,7 @@ def roc_curves(y_true: Any, y_score: Any, *, class_names: Sequence[str] | None =
 
 
 @dataclass(frozen=True)
-class FmaxResult:
+class FmaxResult(JsonResult):
     """Sample-centric Fmax and the precision/recall curve it was taken from."""
 
     fmax: float
@@ -285,9 +278,6 @@ class FmaxResult:
     precision_curve: np.ndarray
     recall_curve: np.ndarray
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 def fmax_score(y_true: Any, y_score: Any, thresholds: Any = None) -> FmaxResult:

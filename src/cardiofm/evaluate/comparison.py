@@ -25,15 +25,16 @@ from sklearn.metrics import roc_auc_score
 
 from cardiofm.errors import MetricError
 from cardiofm.evaluate import _checks
+from cardiofm.evaluate import bootstrap as boot
+from cardiofm.evaluate._checks import JsonResult
 from cardiofm.evaluate._ranking import prepare, resampled_auc_ap
-from cardiofm.evaluate.bootstrap import Resampler, check_rule, nan_percentile, not_scored, scored_classes
-from cardiofm.evaluate.classification import MIN_NEG, MIN_POS, check_minimum
+from cardiofm.evaluate.classification import MIN_NEG, MIN_POS, _macro, check_minimum
 
 Pair = tuple[float, float]
 
 
 @dataclass(frozen=True)
-class DeLong:
+class DeLong(JsonResult):
     """DeLong's test of AUROC(a) − AUROC(b) for one class."""
 
     auc_a: float
@@ -43,9 +44,6 @@ class DeLong:
     z: float
     p_value: float
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 def _midranks(x: np.ndarray) -> np.ndarray:
@@ -101,7 +99,7 @@ def delong_test(y: Any, score_a: Any, score_b: Any) -> DeLong:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(boot.BootstrapProvenance):
     """ΔAUROC = AUROC(a) − AUROC(b) per class and macro, with paired bootstrap CIs and p-values.
 
     Per-class tuples follow ``class_names`` (NaN for unscored classes, see ``not_scored``); ``delong``
@@ -126,20 +124,9 @@ class Comparison:
     delta_p: tuple[float, ...] | None = None
     macro_delta_ci: Pair | None = None
     macro_delta_p: float | None = None
-    level: float = 0.95
-    ci_method: str = "percentile (paired bootstrap)"
-    rule: str = "strodthoff"
     min_pos: int = MIN_POS
     min_neg: int = MIN_NEG
-    n_boot: int = 0
-    n_rejected: int = 0
-    n_relaxed: int = 0
-    n_skipped: tuple[int, ...] | None = None
-    patient_bootstrap: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict (NaN becomes ``None``)."""
-        return _checks.dataclass_dict(self)
+    ci_method: str = field(default="percentile (paired bootstrap)", kw_only=True)
 
 
 def _p_value(d: np.ndarray) -> float:
@@ -148,10 +135,6 @@ def _p_value(d: np.ndarray) -> float:
         return float("nan")
     b = d.size
     return float(min(1.0, 2 * min((np.sum(d <= 0) + 1) / (b + 1), (np.sum(d >= 0) + 1) / (b + 1))))
-
-
-def _macro(a: np.ndarray, cols: np.ndarray) -> float:
-    return float(a[cols].mean()) if cols.any() else float("nan")
 
 
 def compare(scores_a: Any, scores_b: Any, labels: Any, *, class_names: Sequence[str] | None = None,
@@ -180,9 +163,9 @@ def compare(scores_a: Any, scores_b: Any, labels: Any, *, class_names: Sequence[
     names = _checks.names(class_names, k)
     level = _checks.level(level)
     n_boot = _checks.positive_int(n_boot, "n_boot", minimum=0)
-    rule = check_rule(rule)
+    rule = boot.check_rule(rule)
     min_pos, min_neg = check_minimum(min_pos, min_neg)
-    scored = scored_classes(y, min_pos, min_neg)
+    scored = boot.scored_classes(y, min_pos, min_neg)
     auc_a, auc_b = np.full(k, np.nan), np.full(k, np.nan)
     tests: list[DeLong | None] = [None] * k
     for j in np.flatnonzero(scored):
@@ -194,11 +177,12 @@ def compare(scores_a: Any, scores_b: Any, labels: Any, *, class_names: Sequence[
         class_names=names, n=n, n_pos=tuple(int(p) for p in y.sum(axis=0)), scored=tuple(bool(x) for x in scored),
         n_classes_scored=int(scored.sum()), auroc_a=tuple(map(float, auc_a)), auroc_b=tuple(map(float, auc_b)),
         delta=tuple(map(float, delta)), macro_auroc_a=_macro(auc_a, scored), macro_auroc_b=_macro(auc_b, scored),
-        macro_delta=_macro(delta, scored), delong=tuple(tests), not_scored=not_scored(y, names, min_pos, min_neg),
+        macro_delta=_macro(delta, scored), delong=tuple(tests),
+        not_scored=boot.not_scored(y, names, min_pos, min_neg),
         level=level, rule=rule, min_pos=min_pos, min_neg=min_neg)
     if n_boot == 0 or not scored.any():
         return Comparison(**result)
-    sampler = Resampler(n, n_boot, seed, groups=groups, y=y, required=scored, max_draws=max_draws,
+    sampler = boot.Resampler(n, n_boot, seed, groups=groups, y=y, required=scored, max_draws=max_draws,
                         class_names=names, rule=rule)
     cols = np.flatnonzero(scored)
     # both models' problems side by side: columns j (model a) and k + j (model b) see the same resamples
@@ -208,8 +192,8 @@ def compare(scores_a: Any, scores_b: Any, labels: Any, *, class_names: Sequence[
     ok = np.isfinite(d[:, scored])
     with np.errstate(invalid="ignore", divide="ignore"):
         macro = np.where(ok, d[:, scored], 0.0).sum(axis=1) / ok.sum(axis=1)
-    lo, hi = nan_percentile(d, level)
-    mlo, mhi = nan_percentile(macro, level)
+    lo, hi = boot.nan_percentile(d, level)
+    mlo, mhi = boot.nan_percentile(macro, level)
     result.update(
         delta_ci=tuple((float(x), float(z)) if s else (float("nan"), float("nan"))
                        for x, z, s in zip(lo, hi, scored, strict=True)),

@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from cardiofm.evaluate import _checks
+from cardiofm.evaluate._checks import JsonResult
 from cardiofm.evaluate.thresholds import _counts, default_threshold_grid
 
 
 @dataclass(frozen=True)
-class DecisionCurve:
+class DecisionCurve(JsonResult):
     """Net benefit of the model, of treating all and of treating none, per threshold."""
 
     thresholds: np.ndarray
@@ -29,9 +30,6 @@ class DecisionCurve:
     prevalence: float
     n: int
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 def net_benefit(y_true: Any, y_score: Any, thresholds: Any) -> np.ndarray:

@@ -10,12 +10,13 @@ import pandas as pd
 
 from cardiofm.errors import ConfigError
 from cardiofm.evaluate import _checks
+from cardiofm.evaluate._checks import JsonResult
 
 AGGREGATIONS: tuple[str, ...] = ("mean", "max", "median")
 
 
 @dataclass(frozen=True)
-class PatientLevel:
+class PatientLevel(JsonResult):
     """Patient-level arrays: ``y_true`` / ``y_score`` with one row per patient (order of first appearance).
 
     1-D inputs give 1-D outputs. ``n_exams`` is how many exams each patient had.
@@ -27,9 +28,6 @@ class PatientLevel:
     n_exams: np.ndarray
     how: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 def aggregate_by_patient(y_true: Any, y_score: Any, patient_ids: Any, how: str = "mean") -> PatientLevel:

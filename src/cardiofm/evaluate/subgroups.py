@@ -29,6 +29,7 @@ from sklearn.metrics import roc_auc_score
 
 from cardiofm.errors import ConfigError, MetricError
 from cardiofm.evaluate import _checks
+from cardiofm.evaluate._checks import JsonResult
 from cardiofm.evaluate._ranking import prepare, transpose, weighted_auc_ap
 from cardiofm.evaluate.bootstrap import Resampler, check_rule, nan_percentile
 from cardiofm.evaluate.classification import MIN_NEG, MIN_POS, check_minimum
@@ -116,7 +117,7 @@ def subgroup_masks(frame: pd.DataFrame, spec: Spec) -> list[tuple[str, str, np.n
 
 
 @dataclass(frozen=True)
-class SubgroupRow:
+class SubgroupRow(JsonResult):
     """AUROC of one subgroup; ``auroc`` and the CI are NaN with the reason in ``note`` when not scorable."""
 
     variable: str
@@ -129,13 +130,10 @@ class SubgroupRow:
     note: str = ""
     n_skipped: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 @dataclass(frozen=True)
-class SubgroupTable:
+class SubgroupTable(JsonResult):
     """Rows per subgroup plus the overall row (the forest plot's reference line)."""
 
     overall: SubgroupRow
@@ -149,9 +147,6 @@ class SubgroupTable:
         """The rows (overall first) as a DataFrame."""
         return pd.DataFrame([r.to_dict() for r in (self.overall, *self.rows)])
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 def _auroc_row(variable: str, label: str, y: np.ndarray, s: np.ndarray, groups: np.ndarray | None,

@@ -18,10 +18,11 @@ from lifelines.statistics import logrank_test, multivariate_logrank_test
 
 from cardiofm.errors import ConfigError, MetricError
 from cardiofm.evaluate import _checks
+from cardiofm.evaluate._checks import JsonResult
 
 
 @dataclass(frozen=True)
-class KMGroup:
+class KMGroup(JsonResult):
     """Kaplan-Meier estimate of one group (step function on ``timeline``, starting at 0).
 
     ``cumulative_incidence`` = 1 - survival, with the pointwise CI of lifelines (exponential Greenwood).
@@ -43,13 +44,10 @@ class KMGroup:
         i = np.searchsorted(self.timeline, t, side="right") - 1
         return float(self.cumulative_incidence[max(i, 0)])
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 @dataclass(frozen=True)
-class SurvivalResult:
+class SurvivalResult(JsonResult):
     """Kaplan-Meier curves per group and the log-rank test between them.
 
     ``test`` is ``"logrank"`` for two groups, ``"multivariate logrank"`` for more.
@@ -70,9 +68,6 @@ class SurvivalResult:
                 return g
         raise ConfigError(f"no group {label!r}; groups are {[g.label for g in self.groups]}")
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 def apply_horizon(time: Any, event: Any, horizon: float) -> tuple[np.ndarray, np.ndarray]:

@@ -15,13 +15,14 @@ import pandas as pd
 
 from cardiofm.errors import ConfigError, MetricError
 from cardiofm.evaluate import _checks
+from cardiofm.evaluate._checks import JsonResult
 from cardiofm.evaluate.intervals import wilson_interval
 
 RATES: tuple[str, ...] = ("sensitivity", "specificity", "ppv", "npv")
 
 
 @dataclass(frozen=True)
-class Rate:
+class Rate(JsonResult):
     """A proportion ``k / n`` with its Wilson interval (NaN when ``n == 0``)."""
 
     value: float
@@ -30,13 +31,10 @@ class Rate:
     k: int
     n: int
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 @dataclass(frozen=True)
-class ThresholdMetrics:
+class ThresholdMetrics(JsonResult):
     """Confusion counts at one threshold and the four rates derived from them."""
 
     threshold: float
@@ -55,9 +53,6 @@ class ThresholdMetrics:
         """Samples called positive (``tp + fp``)."""
         return self.tp + self.fp
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 def _counts(y: np.ndarray, s: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -11,10 +11,11 @@ from scipy.stats import spearmanr
 
 from cardiofm.errors import MetricError
 from cardiofm.evaluate import _checks
+from cardiofm.evaluate._checks import JsonResult
 
 
 @dataclass(frozen=True)
-class GradeSummary:
+class GradeSummary(JsonResult):
     """Box-plot statistics of the scores of one grade (Tukey whiskers at 1.5 IQR).
 
     The field names ``med``, ``q1``, ``q3``, ``whislo``, ``whishi``, ``fliers`` are those of
@@ -32,13 +33,10 @@ class GradeSummary:
     whishi: float
     fliers: np.ndarray
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 @dataclass(frozen=True)
-class TrendResult:
+class TrendResult(JsonResult):
     """Spearman rank correlation between score and grade, and per-grade summaries (ascending grade)."""
 
     rho: float
@@ -46,9 +44,6 @@ class TrendResult:
     n: int
     grades: tuple[GradeSummary, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return _checks.dataclass_dict(self)
 
 
 def _summary(grade: float, label: str, x: np.ndarray) -> GradeSummary:
