@@ -69,7 +69,8 @@ def pretrain(recipe: Path = typer.Argument(..., help="YAML recipe, e.g. configs/
 
 
 def evaluate(run_dir: Path = typer.Argument(..., help="A run folder written by `cardiofm train`.")) -> None:
-    """Run the clinical evaluation of a trained run: metrics.json, plots/ and report.html."""
+    """Rerun the analysis of a trained run (the clinical evaluation for supervised systems): metrics.json, plots/,
+    report.html."""
     check_output_dir(run_dir, "run folder")  # evaluation writes metrics.json, plots/ and report.html into it
     from cardiofm.engine.rundir import RunDir
     from cardiofm.errors import ConfigError
