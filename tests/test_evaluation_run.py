@@ -107,3 +107,25 @@ def test_patient_level_view_when_patients_have_several_exams(trained: Path, tmp_
     assert isinstance(pl, dict) and pl["n"] == (len(f["oof_rows"]) + 1) // 2
     assert (run / "plots" / "internal" / "roc_patient_level.png").exists()
     assert ev["test"]["patient_level"].startswith("one exam per patient")
+
+
+@pytest.mark.slow
+def test_a_class_with_one_test_positive_is_reported_not_scored(trained: Path, tmp_path: Path):
+    """The evaluation path end to end (metrics, plots, explanations, report) with a single positive."""
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(trained, copy)
+    f = dict(np.load(copy / "predictions.npz"))
+    y = f["test_y"].copy()
+    y[:, 0] = 0
+    y[0, 0] = 1  # RCA: one positive among the test records
+    f["test_y"] = y
+    np.savez(copy / "predictions.npz", **f)
+    r = run("evaluate", str(copy))
+    assert r.returncode == 0, r.stderr[-3000:]
+    test = json.loads((copy / "metrics.json").read_text())["evaluation"]["test"]
+    c = test["classification"]
+    assert c["not_scored"]["RCA"]["n_pos"] == 1 and "RCA" not in test.get("per_task", {})
+    assert c["n_classes_scored"] == len([j for j in range(4) if 2 <= y[:, j].sum() <= len(y) - 2])
+    assert "not scored" in (copy / "report.html").read_text()
