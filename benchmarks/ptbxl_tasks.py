@@ -8,7 +8,8 @@ For each task of Strodthoff et al. (2021) (``all``, ``diagnostic``, ``subdiagnos
 on the PTB-XL subset in ``../shared/data/ptbxl`` (folds 1-8 / 9 / 10), sharing one store, and records the
 exit status, whether ``metrics.json`` and ``report.html`` were written, the test macro AUROC with its CI and
 the classes that were not scorable (too few positives or negatives in a split). It is a check that every
-task runs and reports, not a tuned benchmark: a few epochs of the small Net1D (see ``--epochs``).
+task runs and reports, not a tuned benchmark: a few epochs of the small Net1D (see ``--epochs``), PCGrad off
+unless ``--pcgrad`` (it costs one backward pass per label, ~22x the step time on the 71 labels of ``all``).
 
     python benchmarks/ptbxl_tasks.py --epochs 3 --write-results
 """
@@ -35,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--n-boot", type=int, default=300)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--pcgrad", action="store_true",
+                   help="keep the recipe's PCGrad (one backward pass per label: ~22x the step time at 71 labels)")
     p.add_argument("--results", default=str(REPO / "benchmarks" / "RESULTS.md"))
     p.add_argument("--write-results", action="store_true", help="append the markdown section to --results")
     return p.parse_args(argv)
@@ -44,7 +47,8 @@ def command(args: argparse.Namespace, task: str) -> list[str]:
     work = Path(args.work).resolve()
     sets = [f"data.root={Path(args.root).resolve()}", f"data.task={task}", "cv.folds=0",
             f"trainer.max_epochs={args.epochs}", f"trainer.threads={args.threads}", "trainer.progress=false",
-            f"data.store={work / 'store'}", f"evaluate.n_boot={args.n_boot}", "evaluate.beats.max_records=100"]
+            f"data.store={work / 'store'}", f"evaluate.n_boot={args.n_boot}", "evaluate.beats.max_records=100",
+            f"method.pcgrad={str(args.pcgrad).lower()}"]
     cmd = [sys.executable, "-c", "from cardiofm.cli import main; main()", "train", "anyecg", "--variant", "ptbxl",
            "--out", str(work / task)]
     for s in sets:
@@ -75,7 +79,8 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
              "", "```bash", f"python benchmarks/ptbxl_tasks.py --epochs {args.epochs} --n-boot {args.n_boot} "
              f"--threads {args.threads} --write-results", "```", "",
              "Each task is `cardiofm train anyecg --variant ptbxl --set data.task=<task> --set cv.folds=0` with "
-             f"{args.epochs} epochs of the recipe's Net1D (a run check, not a tuned result). Test fold 10; "
+             f"{args.epochs} epochs of the recipe's Net1D, PCGrad {'on' if args.pcgrad else 'off'} (a run check, "
+             "not a tuned result). Test fold 10; "
              "95 % percentile bootstrap CI under the default (Strodthoff) rule.", "",
              "| task | exit | metrics.json / report.html | labels | scored on test | test macro AUROC [95 % CI] "
              "| not scored on test | wall s |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
