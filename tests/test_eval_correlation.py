@@ -9,8 +9,7 @@ from cardiofm.errors import ConfigError
 from cardiofm.evaluate.correlation import best_dimensions, feature_correlations
 
 
-@pytest.fixture()
-def planted() -> tuple[np.ndarray, pd.DataFrame]:
+def planted_data() -> tuple[np.ndarray, pd.DataFrame]:
     """Embeddings (300, 12) and features: pr_ms follows dimension 4, qrs_ms is minus dimension 9, noise is not."""
     rng = np.random.default_rng(0)
     emb = rng.normal(size=(300, 12)) * np.linspace(0.5, 3.0, 12) + 10.0
@@ -20,6 +19,11 @@ def planted() -> tuple[np.ndarray, pd.DataFrame]:
         "noise": rng.normal(size=300),
     })
     return emb, features
+
+
+@pytest.fixture()
+def planted() -> tuple[np.ndarray, pd.DataFrame]:
+    return planted_data()
 
 
 def test_correlations_equal_corrcoef(planted: tuple[np.ndarray, pd.DataFrame]) -> None:

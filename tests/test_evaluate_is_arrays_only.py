@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from importscan import import_statements
+
 SRC = Path(__file__).resolve().parents[1] / "src"
 EVALUATE = SRC / "cardiofm" / "evaluate"
 
@@ -26,40 +28,16 @@ FORBIDDEN_CARDIOFM = frozenset({"data", "report", "engine", "methods", "models",
 FORBIDDEN_THIRD_PARTY = ("matplotlib", "lightning", "pytorch_lightning", "torch.optim")
 
 
-def _module_parts(path: str) -> tuple[list[str], bool]:
-    """Dotted parts of the module at ``path`` (relative to src/) and whether it is a package ``__init__``."""
-    parts = list(Path(path).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        return parts[:-1], True
-    return parts, False
-
-
 def imported_modules(path: str, source: str) -> list[tuple[int, str]]:
     """(line, absolute module name) of every import in ``source``, at any depth.
 
     ``from pkg import name`` yields ``pkg.name`` as well as ``pkg``, so ``from cardiofm import data`` is seen
     as importing ``cardiofm.data``; relative imports are resolved against ``path`` (relative to src/).
     """
-    me, is_pkg = _module_parts(path)
-    here = me if is_pkg else me[:-1]
     out: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source, filename=path)):
-        if isinstance(node, ast.Import):
-            out += [(node.lineno, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = here[: len(here) - (node.level - 1)]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
-            out.append((node.lineno, mod))
-            out += [(node.lineno, f"{mod}.{a.name}") for a in node.names if a.name != "*"]
-        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
-                and isinstance(node.args[0].value, str):
-            fn = node.func
-            name = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
-            if name in ("import_module", "__import__"):
-                out.append((node.lineno, node.args[0].value))
+    for s in import_statements(path, source):
+        out.append((s.line, s.module))
+        out += [(s.line, f"{s.module}.{n}") for n in s.names if n != "*"]
     return out
 
 

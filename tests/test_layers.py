@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from importscan import import_statements, module_name
+
 SRC = Path(__file__).resolve().parents[1] / "src"
 PKG = SRC / "cardiofm"
 BASE_MODULES = ("__init__", "errors", "registry", "fileio", "paths", "pool")
@@ -29,15 +31,6 @@ FACE = ("demo", "cli")  # the top: nothing imports them, they may import each ot
 SYSTEM_NONPACKAGES = ("base", "shared")  # systems/base.py (the System record), systems/shared/ (shared steps)
 PAPER_NAMES = ("anyecg", "clef", "supreme", "cardioprime", "sediff", "se-diff", "ccta")
 TEMPORARY_ALLOWANCES: frozenset[tuple[str, str]] = frozenset()  # (importing file, imported module): none left
-
-
-def module_name(path: str) -> tuple[str, bool]:
-    """Dotted name of the module at ``path`` (relative to src/, e.g. ``cardiofm/data/io.py``) and whether it is a
-    package ``__init__``."""
-    parts = list(Path(path).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        return ".".join(parts[:-1]), True
-    return ".".join(parts), False
 
 
 def _exists(dotted: str, root: Path) -> bool:
@@ -51,24 +44,14 @@ def imports(path: str, source: str, root: Path = SRC) -> list[tuple[int, str]]:
     ``from cardiofm import x`` counts as importing ``cardiofm.x`` when ``x`` is a module or package under
     ``root``, else as importing ``cardiofm`` itself (an attribute of its ``__init__``).
     """
-    me, is_pkg = module_name(path)
-    here = me.split(".") if is_pkg else me.split(".")[:-1]
     out: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source, filename=path)):
-        if isinstance(node, ast.Import):
-            out += [(node.lineno, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = here[: len(here) - (node.level - 1)]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
-            if mod == "cardiofm" or not node.module:
-                for a in node.names:
-                    sub = f"{mod}.{a.name}"
-                    out.append((node.lineno, sub if _exists(sub, root) else mod))
-            else:
-                out.append((node.lineno, mod))
+    for s in import_statements(path, source):
+        if s.kind == "import":
+            out.append((s.line, s.module))
+        elif s.kind == "from" and (s.module == "cardiofm" or s.relative_package):
+            out += [(s.line, f"{s.module}.{n}" if _exists(f"{s.module}.{n}", root) else s.module) for n in s.names]
+        elif s.kind == "from":
+            out.append((s.line, s.module))
     return [(line, m) for line, m in out if m == "cardiofm" or m.startswith("cardiofm.")]
 
 

@@ -13,28 +13,8 @@ from cardiofm.errors import ConfigError
 from cardiofm.evaluate.clustering import METRICS, disease_cluster_scores, integration_ratio
 from cardiofm.evaluate.correlation import feature_correlations
 from cardiofm.report.embeddingplots import plot_correlation_heatmap, plot_ratio_heatmap, save_figure
-
-
-def _random(n: int = 300, k: int = 6, d: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Clusters, disease labels weakly tied to them, and disease names (as in test_eval_clustering)."""
-    rng = np.random.default_rng(seed)
-    clusters = rng.integers(0, k, n)
-    prev = np.linspace(0.05, 0.5, d)
-    risk = np.clip(prev[None, :] * (0.5 + clusters[:, None] / k), 0, 1)
-    labels = (rng.random((n, d)) < risk).astype(int)
-    return clusters, labels, [f"dx{j}" for j in range(d)]
-
-
-def _planted() -> tuple[np.ndarray, pd.DataFrame]:
-    """Embeddings (300, 12) and features tied to dimensions 4 and 9 (as in test_eval_correlation)."""
-    rng = np.random.default_rng(0)
-    emb = rng.normal(size=(300, 12)) * np.linspace(0.5, 3.0, 12) + 10.0
-    features = pd.DataFrame({
-        "pr_ms": 160 + 15 * emb[:, 4] + rng.normal(scale=0.5, size=300),
-        "qrs_ms": 90 - 4 * emb[:, 9] + rng.normal(scale=0.2, size=300),
-        "noise": rng.normal(size=300),
-    })
-    return emb, features
+from test_eval_clustering import _random
+from test_eval_correlation import planted_data as _planted
 
 
 def test_correlation_heatmap_writes_png(tmp_path: Path) -> None:

@@ -24,6 +24,13 @@ from conftest import PTBXL, RECORD_1
 from mimic_layout import make_mimic_fixture
 
 
+def linked_record(root: Path, elsewhere: Path, name: str) -> None:
+    """A WFDB record ``name`` written in ``elsewhere`` and reached from ``root`` through links to its two files."""
+    copy_record(elsewhere, name)
+    for suffix in (".hea", ".dat"):
+        os.symlink(elsewhere / f"{name}{suffix}", root / f"{name}{suffix}")
+
+
 # ---- containment helper ------------------------------------------------------------------------------
 @LINKS
 def test_inside_root_rules(tmp_path):
@@ -96,10 +103,8 @@ def test_folder_symlinks_outside_need_follow_links(tmp_path):
 def test_folder_walk_checks_linked_files_and_follows_linked_folders_only_on_request(tmp_path):
     root = tmp_path / "root"
     copy_record(root, "own")
-    copy_record(tmp_path / "elsewhere", "linked")
     copy_record(tmp_path / "far" / "deep", "indir")
-    for suffix in (".hea", ".dat"):
-        os.symlink(tmp_path / "elsewhere" / f"linked{suffix}", root / f"linked{suffix}")
+    linked_record(root, tmp_path / "elsewhere", "linked")
     os.symlink(tmp_path / "far", root / "far")
     os.symlink(root, root / "loop")  # would walk forever if followed blindly
     c = open_cohort("folder", root, folds=0)
@@ -274,9 +279,7 @@ def test_synthetic_index_paths_outside_the_root_are_skips(tmp_path):
 def test_union_passes_follow_links_to_its_parts(tmp_path):
     root = tmp_path / "own"
     copy_record(root, "a")
-    copy_record(tmp_path / "far", "b")
-    for suffix in (".hea", ".dat"):
-        os.symlink(tmp_path / "far" / f"b{suffix}", root / f"b{suffix}")
+    linked_record(root, tmp_path / "far", "b")
     parts = [{"source": "folder", "root": str(root), "options": {"folds": 0}}]
     assert len(open_cohort("union", None, parts=parts)) == 1
     assert len(open_cohort("union", None, parts=parts, follow_links=True)) == 2
@@ -310,9 +313,7 @@ def test_cli_counts_escapes_as_skips_and_follow_links_flag(tmp_path):
 
     root = tmp_path / "root"
     copy_record(root, "own")
-    copy_record(tmp_path / "far", "linked")
-    for suffix in (".hea", ".dat"):
-        os.symlink(tmp_path / "far" / f"linked{suffix}", root / f"linked{suffix}")
+    linked_record(root, tmp_path / "far", "linked")
     runner = CliRunner()
     base = ["data", "info", "--source", "folder", "--root", str(root), "--opt", "folds=0", "--json"]
     r = runner.invoke(app, base)

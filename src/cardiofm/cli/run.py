@@ -21,7 +21,8 @@ def _config(recipe: Path, variant: str | None, set_: list[str] | None, out: str 
         check_output_dir(out, RUN_FOLDER)  # before the recipe pulls in a method's training stack
         overrides.append(f"out={out}")
     cfg = load_config(recipe, variant, overrides)
-    check_output_dir(cfg.run_dir, RUN_FOLDER)
+    if not out:  # the recipe's own folder (runs/<name>-<variant>, or its out key)
+        check_output_dir(cfg.run_dir, RUN_FOLDER)
     return cfg
 
 

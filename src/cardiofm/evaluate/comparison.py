@@ -28,7 +28,7 @@ from cardiofm.evaluate import _checks
 from cardiofm.evaluate import bootstrap as boot
 from cardiofm.evaluate._checks import JsonResult
 from cardiofm.evaluate._ranking import prepare, resampled_auc_ap
-from cardiofm.evaluate.classification import MIN_NEG, MIN_POS, _macro, check_minimum
+from cardiofm.evaluate.classification import MIN_NEG, MIN_POS, _macro, _nanmean_rows, check_minimum
 
 Pair = tuple[float, float]
 
@@ -183,15 +183,13 @@ def compare(scores_a: Any, scores_b: Any, labels: Any, *, class_names: Sequence[
     if n_boot == 0 or not scored.any():
         return Comparison(**result)
     sampler = boot.Resampler(n, n_boot, seed, groups=groups, y=y, required=scored, max_draws=max_draws,
-                        class_names=names, rule=rule)
+                             class_names=names, rule=rule)
     cols = np.flatnonzero(scored)
     # both models' problems side by side: columns j (model a) and k + j (model b) see the same resamples
     preps = {j: prepare(y[:, j], a[:, j]) for j in cols} | {k + j: prepare(y[:, j], b[:, j]) for j in cols}
     dist = resampled_auc_ap(sampler, preps, 2 * k, ap=False)[0]
     d = dist[:, :k] - dist[:, k:]  # NaN where the class is one-valued in that resample (both NaN)
-    ok = np.isfinite(d[:, scored])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        macro = np.where(ok, d[:, scored], 0.0).sum(axis=1) / ok.sum(axis=1)
+    macro = _nanmean_rows(d[:, scored])  # each resample: the mean over its two-valued classes
     lo, hi = boot.nan_percentile(d, level)
     mlo, mhi = boot.nan_percentile(macro, level)
     result.update(
