@@ -47,6 +47,7 @@ OBJECTIVES: dict[str, list[str]] = {
     "simclr": ["method.objective=simclr"],
     "byol": ["method.objective=byol"],
     "moco": ["method.objective=moco"],
+    "clef_trust": ["method.objective=clef", "method.missing_weight=trust"],
     "clef_no_m": ["method.objective=clef", "method.missing_weight=off"],
     "clef_no_ld": ["method.objective=clef", "method.lam=0"],
 }
@@ -62,7 +63,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--n-synthetic", type=int, default=1000)
-    p.add_argument("--objectives", nargs="+", default=list(OBJECTIVES), choices=list(OBJECTIVES))
+    p.add_argument("--objectives", nargs="+", default=[o for o in OBJECTIVES if o != "clef_trust"],
+                   choices=list(OBJECTIVES))
     p.add_argument("--fractions", nargs="+", type=float, default=[0.01, 0.1, 1.0])
     p.add_argument("--finetune-tasks", nargs="*", default=["superdiagnostic", "rhythm"])
     p.add_argument("--finetune-fractions", nargs="*", type=float, default=[1.0])

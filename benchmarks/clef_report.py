@@ -12,7 +12,7 @@ SECTION = "## CLEF pretraining, SSL baselines and the probing protocol (issue 5)
 MAIN = ("clef", "simclr", "byol", "moco", "random")
 ABLATION = ("clef", "clef_no_m", "clef_no_ld", "simclr")
 LABEL = {"clef": "CLEF", "simclr": "SimCLR", "byol": "BYOL", "moco": "MoCo", "random": "random init",
-         "clef_no_m": "CLEF without M",
+         "clef_no_m": "CLEF without M", "clef_trust": "CLEF, M read as trust",
          "clef_no_ld": "CLEF without L^d"}
 
 

@@ -1,4 +1,4 @@
-"""PTB-XL subset benchmark (issue 4): cardiofm recipes vs torch-ecg models vs a random-encoder floor.
+"""PTB-XL subset benchmark (issues 4 and 17): cardiofm recipes vs torch-ecg models vs a random-encoder floor.
 
 On the PTB-XL subset in ``../shared/data/ptbxl`` (1,987 records, 100 Hz), for each of the six
 benchmark tasks of Strodthoff et al. (2021) (``all``, ``diagnostic``, ``subdiagnostic``,
@@ -7,23 +7,27 @@ benchmark tasks of Strodthoff et al. (2021) (``all``, ``diagnostic``, ``subdiagn
 1. one shared cardiofm store is built (100 Hz, 1000 samples, 0.67-40 Hz band-pass, per-lead z-score)
    and, per task, its train/val/test arrays are exported to ``<work>/data/<task>.npz`` for the
    torch-ecg runner: the same preprocessed signals, the same rows, the same labels;
-2. every model trains under the same wall-time budget (``--budget-s``) per task:
-   cardiofm recipes through ``cardiofm.engine.cv.train`` with ``cv.folds=0`` (``net1d_s``,
-   ``resnet1d_wang``, optionally ``net1d_tiny``), torch-ecg models through
-   ``benchmarks/tecg_runner.py`` in torch-ecg's own virtualenv, and the floor: a random-init,
-   frozen ``net1d_s`` with a linear probe;
-3. each is scored on the test fold: macro AUROC with a 95 % percentile bootstrap CI under the
-   rule of Strodthoff et al. 2021 (``cardiofm.evaluate.classification_metrics``: 1000 resamples of
-   test records, a resample is kept if every scored class has a positive; classes with fewer than 2
-   positives or 2 negatives in the test fold are not scored), plus validation macro AUROC, train
-   seconds, epochs and parameter counts;
-4. all results go to ``<work>/results.json``; ``--write-results`` appends a markdown section to
-   ``benchmarks/RESULTS.md``.
+2. every model trains per task, in one of two columns: ``budget`` (a wall-time budget ``--budget-s``,
+   the schedule sized to fit it) or ``converged`` (``--max-epochs``: a fixed long schedule that early
+   stopping ends, ``--budget-s`` only a wall cap). cardiofm recipes run through
+   ``cardiofm.engine.cv.train`` with ``cv.folds=0``, torch-ecg models through
+   ``benchmarks/tecg_runner.py`` in torch-ecg's own virtualenv, and the floor is a random-init, frozen
+   ``net1d_s`` with a linear probe. Augmentation is part of a model's name (``_aug``: AnyECG-CCTA's
+   pipeline, the same code on both stacks; none otherwise), early-stopping patience is shared;
+3. each is scored on the test fold: macro AUROC with a 95 % percentile bootstrap CI (Strodthoff rule,
+   ``cardiofm.evaluate.classification_metrics``), plus validation macro AUROC, train seconds, epochs
+   and parameter counts; the test and validation predictions are kept beside each result;
+4. the report (``ptbxl_report.py``) picks each side's model on validation macro AUROC and compares
+   them on the test fold with ``cardiofm.evaluate.compare`` (paired bootstrap ΔAUROC, CI, p-value);
+   ``--write-results`` replaces this benchmark's section of ``benchmarks/RESULTS.md``.
 
-Resumable: a finished (task, model) result in ``<work>/results/`` is reused, cardiofm run folders
-resume by themselves, torch-ecg outputs are cached in ``<work>/tecg/``.
+Resumable: a finished (column, task, model) result in ``<work>/results/`` is reused, cardiofm run
+folders resume by themselves, torch-ecg outputs are cached in ``<work>/tecg/``. Runs for different
+tasks may go in parallel processes on the same ``--work``; ``--report-only`` then reports them all.
 
-    python benchmarks/ptbxl.py --budget-s 90 --write-results
+    python benchmarks/ptbxl.py --budget-s 90
+    python benchmarks/ptbxl.py --budget-s 1200 --max-epochs 60
+    python benchmarks/ptbxl.py --report-only --write-results
     python benchmarks/ptbxl.py --tasks superdiagnostic --budget-s 15 --work benchmarks/_work/ptbxl-smoke
 
 Make the torch-ecg venv first with ``bash benchmarks/tecg_setup.sh``.
@@ -68,29 +72,29 @@ EPOCH_S = {"net1d_s": 6.6, "resnet1d_wang": 27.0, "net1d_tiny": 1.7, "floor": 2.
 #  * uncertainty weighting is off: one learned log-variance per label adds nothing the plain
 #    multi-label BCE of the PTB-XL benchmark lacks, and a budget of one or two epochs is too short
 #    for the weights to move; both_views is off because the second view doubles the step cost.
-#  * AnyECG augmentation (shift, scale, noise, occlusion) is on for the fine-tuned encoders, off
-#    for the linear probe (its frozen random features gain nothing from it).
+#  * augmentation is part of the recipe name: no suffix = none (torch-ecg as shipped), `_aug` = the
+#    AnyECG-CCTA pipeline, the same NumPy code for both stacks (the torch-ecg runner imports
+#    cardiofm.data.augment for it), so every paired comparison is between equally augmented models.
+TECG_ABOUT = {"crnn_resnet_nc_bn_se": "torch-ecg ECG_CRNN, resnet_nature_comm_bottle_neck_se backbone (its CinC2021 "
+                                      "12-lead benchmark model), torch-ecg BaseTrainer",
+              "crnn_multi_scopic": "torch-ecg ECG_CRNN, multi_scopic backbone (CPSC2019 winner), torch-ecg BaseTrainer",
+              "crnn_regnet_16_8": "torch-ecg ECG_CRNN, regnet_16_8 backbone, torch-ecg BaseTrainer"}
+AUG_ABOUT = {"none": "no augmentation", "anyecg": "AnyECG augmentation"}
 RECIPES: dict[str, dict[str, Any]] = {
-    "net1d_s": {"kind": "cardiofm", "encoder": "net1d_s", "augment": "anyecg", "lr": 1e-3, "freeze": False,
-                "about": "cardiofm Net1D small (CLEF Table S7), random init, full fine-tuning, AnyECG augmentation"},
-    "resnet1d_wang": {"kind": "cardiofm", "encoder": "resnet1d_wang", "augment": "anyecg", "lr": 1e-3,
-                      "freeze": False,
-                      "about": "cardiofm resnet1d_wang (Strodthoff et al.'s PTB-XL baseline), random init, "
-                               "AnyECG augmentation"},
-    "net1d_tiny": {"kind": "cardiofm", "encoder": "net1d_tiny", "augment": "anyecg", "lr": 3e-3, "freeze": False,
-                   "about": "cardiofm Net1D tiny (9k parameters), random init, AnyECG augmentation"},
     "floor": {"kind": "cardiofm", "encoder": "net1d_s", "augment": "none", "lr": 1e-2, "freeze": True,
               "about": "floor: random-init net1d_s, frozen (eval-mode BN), linear probe only"},
-    "tecg_crnn_resnet_nc_bn_se": {"kind": "tecg", "model": "crnn_resnet_nc_bn_se", "epoch_key": "crnn_resnet_nc_bn_se",
-                                  "about": "torch-ecg ECG_CRNN, resnet_nature_comm_bottle_neck_se backbone "
-                                           "(its CinC2021 12-lead benchmark model), torch-ecg BaseTrainer"},
-    "tecg_crnn_multi_scopic": {"kind": "tecg", "model": "crnn_multi_scopic", "epoch_key": "crnn_multi_scopic",
-                               "about": "torch-ecg ECG_CRNN, multi_scopic backbone (CPSC2019 winner), "
-                                        "torch-ecg BaseTrainer"},
-    "tecg_crnn_regnet_16_8": {"kind": "tecg", "model": "crnn_regnet_16_8", "epoch_key": "crnn_regnet_16_8",
-                              "about": "torch-ecg ECG_CRNN, regnet_16_8 backbone, torch-ecg BaseTrainer"},
 }
-DEFAULT_MODELS = ("net1d_s", "resnet1d_wang", "floor", "tecg_crnn_resnet_nc_bn_se", "tecg_crnn_multi_scopic")
+for _aug, _suffix in (("none", ""), ("anyecg", "_aug")):
+    for _enc, _lr, _what in (("net1d_s", 1e-3, "cardiofm Net1D small (CLEF Table S7)"),
+                             ("resnet1d_wang", 1e-3, "cardiofm resnet1d_wang (Strodthoff et al.'s PTB-XL baseline)"),
+                             ("net1d_tiny", 3e-3, "cardiofm Net1D tiny (9k parameters)")):
+        RECIPES[_enc + _suffix] = {"kind": "cardiofm", "encoder": _enc, "augment": _aug, "lr": _lr, "freeze": False,
+                                   "about": f"{_what}, random init, full fine-tuning, {AUG_ABOUT[_aug]}"}
+    for _model, _what in TECG_ABOUT.items():
+        RECIPES[f"tecg_{_model}{_suffix}"] = {"kind": "tecg", "model": _model, "epoch_key": _model, "augment": _aug,
+                                              "about": f"{_what}, {AUG_ABOUT[_aug]}"}
+DEFAULT_MODELS = ("net1d_s", "net1d_s_aug", "resnet1d_wang", "floor", "tecg_crnn_resnet_nc_bn_se",
+                  "tecg_crnn_resnet_nc_bn_se_aug", "tecg_crnn_multi_scopic", "tecg_crnn_multi_scopic_aug")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -100,14 +104,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--work", default=str(REPO / "benchmarks" / "_work" / "ptbxl"), help="work/cache folder")
     p.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), choices=sorted(RECIPES))
-    p.add_argument("--budget-s", type=float, default=120.0, help="wall-time training budget per model per task")
+    p.add_argument("--budget-s", type=float, default=90.0, help="wall-time training budget per model per task")
+    p.add_argument("--max-epochs", type=int, default=None,
+                   help="fixed schedule length (the 'converged' column: train until early stopping, the budget "
+                        "only a wall cap); default: a schedule sized to fit --budget-s")
     p.add_argument("--tecg-python", default=str(REPO / "benchmarks" / "_work" / "tecg" / "bin" / "python"))
     p.add_argument("--seed", type=int, default=0)
     # one thread: on these 2 shared cores two OpenMP threads spin at barriers whenever other jobs run,
     # measured at 12.6 s vs 0.58 s per net1d_s step under load (2 threads win only on an idle machine)
     p.add_argument("--threads", type=int, default=1, help="torch threads of every training")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--patience", type=int, default=5, help="cardiofm early-stopping patience (epochs)")
+    p.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (both stacks)")
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--results", default=str(REPO / "benchmarks" / "RESULTS.md"))
     p.add_argument("--write-results", action="store_true", help="append the markdown section to --results")
@@ -171,8 +178,11 @@ def cpu_seconds(who: int) -> float:
     return r.ru_utime + r.ru_stime
 
 
-def planned_epochs(key: str, budget_s: float, n_train: int) -> int:
-    """Schedule length that roughly fits the budget (>= 2, so the warm-up/anneal is not degenerate)."""
+def planned_epochs(key: str, budget_s: float, n_train: int, fixed: int | None = None) -> int:
+    """Schedule length that roughly fits the budget (>= 2, so the warm-up/anneal is not degenerate), or
+    ``fixed`` when the run is meant to converge (early stopping ends it, the budget is only a cap)."""
+    if fixed is not None:
+        return int(fixed)
     per_epoch = EPOCH_S.get(key, 45.0) * n_train / 1490
     return int(min(50, max(2, math.ceil(budget_s / per_epoch))))
 
@@ -185,8 +195,8 @@ def run_cardiofm(args: argparse.Namespace, task: str, name: str, n_train: int) -
 
     r = RECIPES[name]
     key = "floor" if r["freeze"] else r["encoder"]
-    epochs = planned_epochs(key, args.budget_s, n_train)
-    run_dir = Path(args.work) / "runs" / task / f"{name}-b{args.budget_s:g}-s{args.seed}-e{epochs}"
+    epochs = planned_epochs(key, args.budget_s, n_train, args.max_epochs)
+    run_dir = Path(args.work) / "runs" / task / f"{name}-b{args.budget_s:g}-s{args.seed}-e{epochs}-p{args.patience}"
     cfg = config_from_dict({
         "name": f"ptbxl-{task}-{name}", "seed": args.seed, "out": str(run_dir),
         "data": {**data_config(args, task), "augment": r["augment"]},
@@ -220,13 +230,13 @@ def run_cardiofm(args: argparse.Namespace, task: str, name: str, n_train: int) -
 
 def run_tecg(args: argparse.Namespace, task: str, name: str, data_npz: Path, n_train: int) -> dict[str, Any]:
     r = RECIPES[name]
-    epochs = planned_epochs(r["epoch_key"], args.budget_s, n_train)
-    out = Path(args.work) / "tecg" / task / f"{name}-b{args.budget_s:g}-s{args.seed}-e{epochs}.npz"
+    epochs = planned_epochs(r["epoch_key"], args.budget_s, n_train, args.max_epochs)
+    out = Path(args.work) / "tecg" / task / f"{name}-b{args.budget_s:g}-s{args.seed}-e{epochs}-p{args.patience}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [args.tecg_python, str(REPO / "benchmarks" / "tecg_runner.py"), "--data", str(data_npz),
            "--model", r["model"], "--budget-s", f"{args.budget_s:g}", "--max-epochs", str(epochs),
            "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--threads", str(args.threads),
-           "--out", str(out)]
+           "--patience", str(args.patience), "--augment", r["augment"], "--out", str(out)]
     wall = cpu = None
     if not out.exists():
         print("   $", shlex.join(cmd), flush=True)
@@ -279,8 +289,28 @@ def score(out: dict[str, Any], codes: list[str], n_boot: int, seed: int) -> dict
             "val_classes_scored": int(((out["y_val"].sum(0) > 0) & (out["y_val"].sum(0) < len(out["y_val"]))).sum())}
 
 
+def column(args: argparse.Namespace) -> str:
+    """'budget' (schedule sized to the wall budget) or 'converged' (fixed long schedule, early stopping)."""
+    return "budget" if args.max_epochs is None else "converged"
+
+
 def result_path(args: argparse.Namespace, task: str, name: str) -> Path:
-    return Path(args.work) / "results" / task / f"{name}-b{args.budget_s:g}-s{args.seed}.json"
+    """The result JSON; the test/validation predictions sit beside it (same stem, ``.npz``)."""
+    return (Path(args.work) / "results" / column(args) / task /
+            f"{name}-b{args.budget_s:g}-s{args.seed}-p{args.patience}.json")
+
+
+def collect(work: Path) -> list[dict[str, Any]]:
+    """Every finished result under ``<work>/results`` (all columns, all tasks), with its predictions."""
+    out = []
+    for path in sorted((work / "results").glob("*/*/*.json")):
+        r = json.loads(path.read_text())
+        pred = path.with_suffix(".npz")
+        if pred.exists():
+            with np.load(pred) as z:
+                r["pred"] = {k: z[k] for k in z.files}
+        out.append(r)
+    return out
 
 
 def run_one(args: argparse.Namespace, store: Any, task: str, name: str, data_npz: Path) -> dict[str, Any]:
@@ -298,16 +328,54 @@ def run_one(args: argparse.Namespace, store: Any, task: str, name: str, data_npz
         if not np.array_equal(np.sort(out[f"rows_{split}"]), np.sort(rows[split])):
             raise RuntimeError(f"{task}/{name}: {split} rows differ from the exported split")
     res = {"task": task, "model": name, "kind": kind, "about": RECIPES[name]["about"], "budget_s": args.budget_s,
-           "seed": args.seed, "n_train": len(rows["train"]), "n_val": len(rows["val"]), "n_test": len(rows["test"]),
+           "column": column(args), "augment": RECIPES[name]["augment"], "patience": args.patience, "seed": args.seed,
+           "n_train": len(rows["train"]), "n_val": len(rows["val"]), "n_test": len(rows["test"]),
            "n_labels": len(codes), **score(out, codes, args.n_boot, args.seed),
            **{k: v for k, v in out.items() if not k.startswith(("p_", "y_", "rows_"))},
            "seconds_total": round(time.perf_counter() - t0, 1),
            "finished": datetime.datetime.now().isoformat(timespec="seconds")}
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_npz = path.with_name(path.stem + ".tmp.npz")
+    np.savez(tmp_npz, p_val=out["p_val"], y_val=out["y_val"], p_test=out["p_test"], y_test=out["y_test"],
+             rows_test=out["rows_test"], codes=np.asarray(codes, dtype=str))
+    os.replace(tmp_npz, path.with_suffix(".npz"))
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(res, indent=1, default=_json_default))
     os.replace(tmp, path)
     return res
+
+
+def train_all(args: argparse.Namespace, command: str) -> int:
+    """Train and score every (task, model) of ``args`` not already done; failures go to ``<work>/failures``."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    work = Path(args.work)
+    store = build_shared_store(args)
+    n_failed = 0
+    for task in args.tasks:
+        data_npz = export_task(store, task, work)
+        for name in args.models:
+            done = result_path(args, task, name).exists()
+            print(f"== {column(args)} / {task} / {name}{' (cached)' if done else ''}", flush=True)
+            fail = work / "failures" / f"{column(args)}-{task}-{name}.json"
+            try:
+                r = run_one(args, store, task, name, data_npz)
+            except Exception as exc:  # one failed model must not end the benchmark
+                traceback.print_exc()
+                fail.parent.mkdir(parents=True, exist_ok=True)
+                fail.write_text(json.dumps({"column": column(args), "task": task, "model": name,
+                                            "error": f"{type(exc).__name__}: {exc}"[:300]}))
+                n_failed += 1
+                continue
+            fail.unlink(missing_ok=True)
+            if "command" not in r:
+                r["command"] = command
+                result_path(args, task, name).write_text(json.dumps(r, indent=1, default=_json_default))
+            ci = r["test_macro_auroc_ci"]
+            print(f"   test {fmt(r['test_macro_auroc'])} [{fmt(ci[0])}, {fmt(ci[1])}]  val "
+                  f"{fmt(r['val_macro_auroc'])}  {r['train_seconds']:.0f} s  {r['epochs']} epochs", flush=True)
+    return n_failed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,41 +384,22 @@ def main(argv: list[str] | None = None) -> int:
     args.work = str(work)
     work.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/ptbxl.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    import torch
-
-    torch.set_num_threads(args.threads)
-    store = build_shared_store(args)
-    results, failures = [], []
-    for task in args.tasks:
-        data_npz = export_task(store, task, work)
-        for name in args.models:
-            done = result_path(args, task, name).exists()
-            if args.report_only and not done:
-                continue
-            print(f"== {task} / {name}{' (cached)' if done else ''}", flush=True)
-            try:
-                r = run_one(args, store, task, name, data_npz)
-            except Exception as exc:  # one failed model must not end the benchmark
-                traceback.print_exc()
-                failures.append({"task": task, "model": name, "error": f"{type(exc).__name__}: {exc}"[:300]})
-                continue
-            ci = r["test_macro_auroc_ci"]
-            print(f"   test {fmt(r['test_macro_auroc'])} [{fmt(ci[0])}, {fmt(ci[1])}]  val "
-                  f"{fmt(r['val_macro_auroc'])}  {r['train_seconds']:.0f} s  {r['epochs']} epochs", flush=True)
-            results.append(r)
-    meta = {"command": command, "hardware": hardware(), "budget_s": args.budget_s, "seed": args.seed,
-            "tasks": args.tasks, "models": args.models, "preprocess": PREPROCESS, "n_boot": args.n_boot,
+    n_failed = 0 if args.report_only else train_all(args, command)
+    results = collect(work)
+    failures = [json.loads(f.read_text()) for f in sorted((work / "failures").glob("*.json"))]
+    meta = {"hardware": hardware(), "seed": args.seed, "preprocess": PREPROCESS, "n_boot": args.n_boot,
             "written": datetime.datetime.now().isoformat(timespec="seconds")}
-    (work / "results.json").write_text(json.dumps({"meta": meta, "results": results, "failures": failures},
+    slim = [{k: v for k, v in r.items() if k != "pred"} for r in results]
+    (work / "results.json").write_text(json.dumps({"meta": meta, "results": slim, "failures": failures},
                                                   indent=1, default=_json_default))
-    md = markdown(results, failures, args, command, meta)
+    md = markdown(results, failures, args, meta)
     (work / "results.md").write_text(md)
     print(md)
     if args.write_results:
         path = Path(args.results)
         write_section(path, md)
         print(f"wrote the section to {path}")
-    return 1 if failures else 0
+    return 1 if n_failed else 0
 
 
 if __name__ == "__main__":

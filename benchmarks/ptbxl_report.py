@@ -15,7 +15,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 TASKS = ("all", "diagnostic", "subdiagnostic", "superdiagnostic", "form", "rhythm")
-SECTION = "## PTB-XL subset benchmark (issue 4)"
+SECTION = "## PTB-XL subset benchmark"
 STOP = {"budget": "budget", "budget_cut_mid_epoch": "budget, mid-epoch", "schedule": "schedule done",
         "max_epochs": "schedule done", "early_stopping": "early stop", None: "?"}
 
@@ -41,58 +41,66 @@ def fmt_params(r: dict[str, Any]) -> str:
     return s if t == n else f"{s} ({t / 1e3:.1f} k trained)"
 
 
-def overlap(a: list[float], b: list[float]) -> bool:
-    return a[0] <= b[1] and b[0] <= a[1]
+COLUMNS = {"budget": "fixed wall budget", "converged": "trained to convergence (early stopping, wall cap)"}
+# paired comparisons: (title, which models may be side a, which side b); each side's model is the one with the
+# highest validation macro AUROC among its candidates, so the test fold never picks a model
+Pick = Any
 
 
-def markdown(results: list[dict[str, Any]], failures: list[dict[str, Any]], args: argparse.Namespace,
-             command: str, meta: dict[str, Any]) -> str:
-    lines = [SECTION + f" — {datetime.date.today().isoformat()}", "",
-             f"```bash\n{command}\n```", "",
-             f"- Hardware: {meta['hardware']}. Every model trains with {args.threads} torch thread(s) and "
-             f"a wall-time budget of {args.budget_s:g} s per task (training + per-epoch validation); one thread "
-             "because two OpenMP threads spin at barriers when other jobs hold the cores (measured 12.6 s vs "
-             "0.58 s per net1d_s step under load). Other jobs "
-             "shared the two cores during the run, so budgets are approximate and epoch counts vary with the load "
-             "at the time; each model gets the same budget, not the same compute. 'CPU s' is the CPU time the "
-             "training process actually got (user + system, including start-up and prediction): it shows how "
-             "much compute each budget bought. 'epochs' is epochs run / schedule length (a cut epoch counts).",
-             "- Data: the PTB-XL subset (1,987 records, 100 Hz, `strat_fold` 1-8 / 9 / 10 = train / val / test); one "
-             "cardiofm store (100 Hz, 1000 samples, 0.67-40 Hz band-pass, per-lead z-score) feeds every model: "
-             "torch-ecg gets the store's arrays for the same rows and labels. Rows without a label of a task are "
-             "left out of it (benchmark rule).",
-             "- Test score: macro AUROC over the classes with >= 2 positives and >= 2 negatives in the test fold "
-             "(rarer classes are listed as not scored), 95 % percentile bootstrap CI from "
-             f"{args.n_boot} resamples of test records under the rule of Strodthoff et al. (2021) "
-             "(`cardiofm.evaluate.classification_metrics`, rule `strodthoff`: a resample is kept if every scored "
-             "class has a positive in it; a class without a negative in a resample is left out of that "
-             "resample's macro average; with 2-3 positives for many classes of `all`/`diagnostic`, many draws "
-             "are rejected, see 'accept'). Validation macro AUROC is on fold 9 (the early-stopping set).",
-             "- All encoders start from random weights (nothing is downloaded); no model is pretrained.", ""]
-    lines += ["| model | what |", "| --- | --- |"]
-    seen = []
-    for r in results:
-        if r["model"] not in seen:
-            seen.append(r["model"])
-            lines.append(f"| `{r['model']}` | {r['about']} |")
-    lines.append("")
-    lines += ["Choices for the cardiofm recipes: AdamW (lr 1e-3, 1e-2 for the linear probe, weight decay 1e-2), "
-              "5 % warm-up then cosine decay over a schedule sized to fit the budget, batch 64, early stopping "
-              f"on validation macro AUROC (patience {args.patience}), best checkpoint scored. PCGrad off: with one "
-              "task per label it costs one backward pass per label (measured ~22x the step time at 71 labels, ~3x "
-              "at 5), i.e. far fewer steps in a fixed budget. Uncertainty weighting off (one log-variance per "
-              "label; too few steps in this budget to matter, plain BCE as in the PTB-XL benchmark). "
-              "`both_views` off (doubles the step cost). torch-ecg: its ECG_CRNN configs and BaseTrainer as "
-              "shipped (AdamW amsgrad, OneCycle max_lr 2e-3 over a schedule sized to the budget, BCE, no "
-              "augmentation), kernel lengths rescaled from 500 Hz to 100 Hz as torch-ecg does for other rates.", ""]
-    by_task: dict[str, list[dict[str, Any]]] = {}
-    for r in results:
-        by_task.setdefault(r["task"], []).append(r)
-    lines += ["| task | labels (scored test) | n train / val / test | model | test macro AUROC [95 % CI] | "
-              "val macro AUROC | train s | CPU s | epochs (stop) | params |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+def _cardiofm(aug: str | None) -> Pick:
+    return lambda r: r["kind"] == "cardiofm" and r["model"] != "floor" and aug in (None, r.get("augment"))
+
+
+def _tecg(aug: str | None) -> Pick:
+    return lambda r: r["kind"] == "tecg" and aug in (None, r.get("augment"))
+
+
+COMPARISONS: list[tuple[str, Pick, Pick]] = [
+    ("best of each stack (any augmentation)", _cardiofm(None), _tecg(None)),
+    ("no augmentation on either side", _cardiofm("none"), _tecg("none")),
+    ("AnyECG augmentation on both sides", _cardiofm("anyecg"), _tecg("anyecg")),
+    ("best cardiofm vs the random-encoder floor", _cardiofm(None), lambda r: r["model"] == "floor"),
+]
+
+
+def _aligned(r: dict[str, Any]) -> tuple[Any, Any]:
+    """(labels, scores) of the test fold in store-row order, so two models pair record by record."""
+    import numpy as np
+
+    pred = r["pred"]
+    order = np.argsort(pred["rows_test"])
+    return pred["y_test"][order], pred["p_test"][order]
+
+
+def pick(rs: list[dict[str, Any]], which: Pick) -> dict[str, Any] | None:
+    cands = [r for r in rs if which(r) and "pred" in r and r["val_macro_auroc"] == r["val_macro_auroc"]]
+    return max(cands, key=lambda r: r["val_macro_auroc"]) if cands else None
+
+
+def paired(a: dict[str, Any], b: dict[str, Any], n_boot: int, seed: int) -> dict[str, Any]:
+    """ΔAUROC (a − b) on the test fold: paired bootstrap CI and p (cardiofm.evaluate.compare)."""
+    import numpy as np
+
+    from cardiofm.evaluate import compare
+
+    ya, pa = _aligned(a)
+    yb, pb = _aligned(b)
+    if not np.array_equal(ya, yb):
+        raise RuntimeError(f"{a['task']}: {a['model']} and {b['model']} were not scored on the same test labels")
+    c = compare(pa, pb, ya, class_names=[str(x) for x in a["pred"]["codes"]], n_boot=n_boot, seed=seed,
+                max_draws=20_000 * n_boot)
+    lo, hi = c.macro_delta_ci or (float("nan"), float("nan"))
+    verdict = (f"`{a['model']}` wins" if lo > 0 else f"`{b['model']}` wins" if hi < 0 else "no difference shown")
+    return {"a": a, "b": b, "delta": c.macro_delta, "ci": (lo, hi), "p": c.macro_delta_p,
+            "classes": c.n_classes_scored, "verdict": verdict}
+
+
+def score_table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = ["| task | labels (scored test) | n train / val / test | model | test macro AUROC [95 % CI] | "
+             "val macro AUROC | train s | CPU s | epochs (stop) | params |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for task in TASKS:
-        for i, r in enumerate(by_task.get(task, [])):
+        for i, r in enumerate(x for x in rows if x["task"] == task):
             ci = r["test_macro_auroc_ci"]
             head = (f"{task} | {r['n_labels']} ({r['test_classes_scored']}) | {r['n_train']} / {r['n_val']} / "
                     f"{r['n_test']}") if i == 0 else " | | "
@@ -100,61 +108,117 @@ def markdown(results: list[dict[str, Any]], failures: list[dict[str, Any]], args
                          f"{fmt(r['val_macro_auroc'])} | {r['train_seconds']:.0f} | {fmt(r.get('cpu_seconds'), 0)} | "
                          f"{r['epochs']}/{r['max_epochs']} ({STOP.get(r.get('stop_reason'), r.get('stop_reason'))}) | "
                          f"{fmt_params(r)} |")
-    lines.append("")
-    lines += ["Bootstrap acceptance (share of draws that keep every scored class two-valued): " + ", ".join(
-        f"{t} {by_task[t][0]['boot_accept_rate']:.2%}" for t in TASKS if t in by_task) + ".", ""]
-    lines += ["Best cardiofm recipe vs best torch-ecg model per task (ratio of test macro AUROC; the floor is not "
-              "counted as a cardiofm recipe):", "",
-              "| task | best cardiofm | best torch-ecg | ratio | CIs overlap | floor |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    sentences = []
+    return lines + [""]
+
+
+def comparison_table(rows: list[dict[str, Any]], n_boot: int, seed: int) -> tuple[list[str], list[dict[str, Any]]]:
+    lines = ["| task | comparison | a (val) | b (val) | test a / b | ΔAUROC a − b [95 % CI] | p | verdict |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    done = []
     for task in TASKS:
-        rs = by_task.get(task, [])
-        cf = [r for r in rs if r["kind"] == "cardiofm" and r["model"] != "floor"]
-        te = [r for r in rs if r["kind"] == "tecg"]
-        fl = next((r for r in rs if r["model"] == "floor"), None)
-        if not cf or not te:
+        rs = [r for r in rows if r["task"] == task]
+        for title, side_a, side_b in COMPARISONS:
+            a, b = pick(rs, side_a), pick(rs, side_b)
+            if a is None or b is None:
+                continue
+            c = paired(a, b, n_boot, seed) | {"task": task, "title": title}
+            done.append(c)
+            lines.append(f"| {task} | {title} | `{a['model']}` ({fmt(a['val_macro_auroc'])}) | `{b['model']}` "
+                         f"({fmt(b['val_macro_auroc'])}) | {fmt(a['test_macro_auroc'])} / {fmt(b['test_macro_auroc'])} "
+                         f"| {c['delta']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}] | {fmt(c['p'])} | "
+                         f"{c['verdict']} |")
+    return lines + [""], done
+
+
+def augmentation_table(rows: list[dict[str, Any]], n_boot: int, seed: int) -> list[str]:
+    """Each model with and without the AnyECG augmentation, paired on the test fold."""
+    lines = ["| task | model | test without / with | ΔAUROC with − without [95 % CI] | p |",
+             "| --- | --- | --- | --- | --- |"]
+    for task in TASKS:
+        rs = {r["model"]: r for r in rows if r["task"] == task and "pred" in r}
+        for name in sorted(rs):
+            if name.endswith("_aug") and name[:-4] in rs:
+                c = paired(rs[name], rs[name[:-4]], n_boot, seed)
+                lines.append(f"| {task} | `{name[:-4]}` | {fmt(rs[name[:-4]]['test_macro_auroc'])} / "
+                             f"{fmt(rs[name]['test_macro_auroc'])} | {c['delta']:+.3f} [{c['ci'][0]:+.3f}, "
+                             f"{c['ci'][1]:+.3f}] | {fmt(c['p'])} |")
+    return lines + [""] if len(lines) > 2 else []
+
+
+def markdown(results: list[dict[str, Any]], failures: list[dict[str, Any]], args: argparse.Namespace,
+             meta: dict[str, Any]) -> str:
+    commands = sorted({r.get("command", "") for r in results} - {""})
+    lines = [SECTION + f" (issues 4 and 17) — {datetime.date.today().isoformat()}", "",
+             "```bash", *commands, "python benchmarks/ptbxl.py --report-only --write-results", "```", "",
+             f"- Hardware: {meta['hardware']}. Every model trains with {args.threads} torch thread(s); one thread "
+             "because two OpenMP threads spin at barriers when other jobs hold the cores. Two columns: a fixed "
+             "wall-time budget per model and task (the schedule is sized to fit it), and 'converged' (a fixed "
+             "long schedule ended by early stopping on validation macro AUROC, with a wall cap). Wall budgets "
+             "are approximate on a shared machine: 'CPU s' is the CPU time the training process actually got "
+             "(start-up and prediction included). 'epochs' is epochs run / schedule length (a cut epoch counts).",
+             "- Data: the PTB-XL subset (1,987 records, 100 Hz, `strat_fold` 1-8 / 9 / 10 = train / val / test); one "
+             "cardiofm store (100 Hz, 1000 samples, 0.67-40 Hz band-pass, per-lead z-score) feeds every model: "
+             "torch-ecg gets the store's arrays for the same rows and labels. Rows without a label of a task are "
+             "left out of it (benchmark rule).",
+             "- Augmentation is equal by construction: models without a suffix train without augmentation (torch-ecg "
+             "as shipped), `_aug` models with the AnyECG-CCTA pipeline (shift, scale, Gaussian noise, one masked "
+             "segment; cosine-annealed strength), the same NumPy code on both stacks. Both stacks use the same "
+             f"early-stopping patience ({args.patience} epochs) and keep their best-validation checkpoint.",
+             "- Test score: macro AUROC over the classes with >= 2 positives and >= 2 negatives in the test fold "
+             f"(rarer classes are not scored), 95 % percentile bootstrap CI from {args.n_boot} resamples of test "
+             "records under the rule of Strodthoff et al. (2021) (`cardiofm.evaluate.classification_metrics`: a "
+             "resample is kept if every scored class has a positive; a class without a negative in a resample is "
+             "left out of that resample's macro average). Validation macro AUROC is on fold 9.",
+             "- Comparisons are paired: `cardiofm.evaluate.compare` resamples the same test records for both "
+             "models and gives ΔAUROC (macro over the scored classes) with its 95 % CI and a two-sided bootstrap "
+             "p-value. Each side's model is the one with the best *validation* macro AUROC among its candidates; "
+             "the test fold chooses nothing. A side wins only when the CI of Δ excludes 0; p-values are not "
+             "corrected for the number of comparisons.",
+             "- All encoders start from random weights (nothing is downloaded); no model is pretrained.", ""]
+    lines += ["| model | what |", "| --- | --- |"]
+    for name in dict.fromkeys(r["model"] for r in results):
+        lines.append(f"| `{name}` | {next(r['about'] for r in results if r['model'] == name)} |")
+    lines += ["", "cardiofm recipes: AdamW (lr 1e-3, 1e-2 for the linear probe, weight decay 1e-2), 5 % warm-up then "
+              "cosine decay, batch 64, best checkpoint scored; PCGrad, uncertainty weighting and `both_views` off "
+              "(one backward pass per label, ~22x the step time at 71 labels; nothing to learn for the weights in "
+              "this budget; twice the step cost). torch-ecg: its ECG_CRNN configs and BaseTrainer (AdamW amsgrad, "
+              "OneCycle max_lr 2e-3, BCE), kernel lengths rescaled from 500 Hz to 100 Hz as torch-ecg does for "
+              "other rates.", ""]
+    verdicts = []
+    for col, what in COLUMNS.items():
+        rows = [r for r in results if r.get("column", "budget") == col]
+        if not rows:
+            lines += [f"### Column '{col}' ({what}): not run", ""]
             continue
-        bc = max(cf, key=lambda r: r["test_macro_auroc"])
-        bt = max(te, key=lambda r: r["test_macro_auroc"])
-        ratio = bc["test_macro_auroc"] / bt["test_macro_auroc"]
-        ov = overlap(bc["test_macro_auroc_ci"], bt["test_macro_auroc_ci"])
-        lines.append(f"| {task} | `{bc['model']}` {fmt(bc['test_macro_auroc'])} | `{bt['model']}` "
-                     f"{fmt(bt['test_macro_auroc'])} | {ratio:.3f} | {'yes' if ov else 'no'} | "
-                     f"{fmt(fl['test_macro_auroc']) if fl else '–'} |")
-        if ratio < 1:
-            sentences.append(f"- {task}: cardiofm loses ({fmt(bc['test_macro_auroc'])} vs "
-                             f"{fmt(bt['test_macro_auroc'])}, ratio {ratio:.3f})"
-                             + ("; the CIs overlap, so the test fold cannot tell them apart." if ov else
-                                "; the CIs do not overlap."))
-        elif ov:
-            sentences.append(f"- {task}: cardiofm is ahead by the point estimate (ratio {ratio:.3f}) but the "
-                             "CIs overlap: not a significant difference on this 76-255-record test fold.")
-        else:
-            sentences.append(f"- {task}: cardiofm is ahead (ratio {ratio:.3f}) and the CIs do not overlap.")
-        if fl and fl["test_macro_auroc"] >= max(bc["test_macro_auroc"], bt["test_macro_auroc"]) - 0.02:
-            sentences.append(f"  The random-encoder floor ({fmt(fl['test_macro_auroc'])}) is within 0.02 of the "
-                             "best model: in this budget training adds little over random features on this task.")
-    lines += [""] + sentences + [""]
+        budgets = sorted({r["budget_s"] for r in rows})
+        lines += [f"### Column '{col}': {what}, {' / '.join(f'{b:g}' for b in budgets)} s per model and task", ""]
+        lines += score_table(rows)
+        table, done = comparison_table(rows, args.n_boot, args.seed)
+        lines += [f"Paired comparisons ({col}):", ""] + table
+        aug = augmentation_table(rows, args.n_boot, args.seed)
+        if aug:
+            lines += [f"The augmentation's effect, model by model ({col}):", ""] + aug
+        verdicts += [(col, c) for c in done if c["title"] == COMPARISONS[0][0]]
+    if verdicts:
+        lines += ["Which stack wins each task (each stack's model chosen on validation, paired test on fold 10):", ""]
+        for col, c in verdicts:
+            lines.append(f"- {col} / {c['task']}: {c['verdict']} (`{c['a']['model']}` − `{c['b']['model']}` = "
+                         f"{c['delta']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}], p = {fmt(c['p'])}).")
+        lines.append("")
     lines += ["Caveats:", "",
-              "- One seed, one split, random initial weights: these numbers measure what each stack reaches in "
-              "the same short wall time, not converged accuracy (Strodthoff et al. report 0.88-0.95 macro AUROC "
-              "for resnet1d_wang on the full PTB-XL at convergence). The CIs are wide because the test fold has "
-              "76-255 records; 'CIs overlap' compares two unpaired intervals, a conservative check.",
-              "- The budget favours small, fast encoders: net1d_s runs 12-21 epochs while the 2.8-7.4 M-parameter "
-              "torch-ecg CRNNs run 2-7 and resnet1d_wang (no down-sampling, slow at 1000 samples) 3-8. Where "
-              "cardiofm wins it wins on what fits in the budget, not necessarily on architecture; resnet1d_wang's "
-              "low rhythm score is under-training, not the published model's ceiling.",
+              "- One seed, one split, random initial weights, a 1,987-record subset; test folds of 76-255 records "
+              "give wide intervals. Strodthoff et al. report 0.88-0.95 macro AUROC for resnet1d_wang on the full "
+              "PTB-XL at convergence.",
+              "- In the budget column small, fast encoders run many more epochs than the 2.8-7.4 M-parameter "
+              "torch-ecg CRNNs: a win there is a win in what fits in the budget, not necessarily of the architecture.",
               "- torch-ecg's runner finishes (and validates) the epoch in which the budget runs out, so its "
-              "'train s' exceeds the budget by up to one epoch (100-143 s for 90 s); Lightning stops cardiofm "
-              "after the step in progress (plus a last validation). This favours torch-ecg.",
-              "- torch-ecg's `crnn_resnet_nc_bn_se` on `form` (0.50, 526 training records) did not learn in its "
-              "7 epochs; its validation AUROC (0.54) says the same.",
+              "'train s' can exceed the budget by up to one epoch; Lightning stops cardiofm after the step in "
+              "progress. This favours torch-ecg.",
               f"- Per-run details (recipe, stop reason, schedule length, steps, CPU time) are in "
-              f"`{_shown(args.work)}/results.json`.", ""]
+              f"`{_shown(args.work)}/results.json`; test and validation predictions beside each result.", ""]
     if failures:
-        lines += ["Failed or missing runs: " + "; ".join(f"{f['task']}/{f['model']}: {f['error']}"
-                                                        for f in failures), ""]
+        lines += ["Failed runs: " + "; ".join(f"{f.get('column', '?')}/{f['task']}/{f['model']}: {f['error']}"
+                                              for f in failures), ""]
     return "\n".join(lines)
 
 

@@ -80,7 +80,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--loss", choices=["bce", "asymmetric"], default="bce")
     p.add_argument("--log-dir", default=None, help="keep torch-ecg's logs/best model here (default: temp, removed)")
+    p.add_argument("--patience", type=int, default=10,
+                   help="early-stopping patience in epochs (torch-ecg's CinC2021 default: 10)")
+    p.add_argument("--augment", choices=["none", "anyecg"], default="none",
+                   help="none: torch-ecg as shipped; anyecg: the AnyECG-CCTA augmentation, the very code cardiofm "
+                        "trains with (read from --cardiofm-src), so that both stacks see the same augmentation")
+    p.add_argument("--cardiofm-src", default=str(Path(__file__).resolve().parents[1] / "src"),
+                   help="cardiofm's src folder; only its NumPy augmentation module is imported, and only with "
+                        "--augment anyecg")
     return p.parse_args(argv)
+
+
+def training_augmentation(args: argparse.Namespace, fs: float):
+    """(augment, strength_at_epoch) for ``--augment anyecg``, or (None, None).
+
+    This is the one place the runner touches cardiofm: ``cardiofm.data.augment`` is a NumPy module
+    (no torch, no Lightning) and is used here exactly as cardiofm's data loader uses it: the AnyECG
+    recipe, one random stream per (seed, epoch, sample), the strength annealed 1.0 -> 0.5 by cosine.
+    """
+    if args.augment == "none":
+        return None, None
+    sys.path.insert(0, str(Path(args.cardiofm_src).resolve()))
+    from cardiofm.data.augment import AUGMENT_RECIPES, build_augmentation, cosine_strength
+
+    aug = build_augmentation(list(AUGMENT_RECIPES[args.augment]), fs=fs)
+    return aug, (lambda epoch: cosine_strength(epoch, int(args.max_epochs), low=0.5, high=1.0))
 
 
 def macro_auroc(y: np.ndarray, p: np.ndarray) -> float:
@@ -213,15 +237,17 @@ def main(argv: list[str] | None = None) -> int:
         lr_step_size=50,
         lr_gamma=0.1,
         max_lr=max_lr,
-        early_stopping=CFG(min_delta=0.001, patience=10),
+        early_stopping=CFG(min_delta=0.001, patience=int(args.patience)),
         flooding_level=0.0,
         # loss
         loss="BCEWithLogitsLoss" if args.loss == "bce" else "AsymmetricLoss",
         loss_kw=CFG() if args.loss == "bce" else CFG(gamma_pos=0, gamma_neg=0.2, implementation="deep-psp"),
         # model selection
         monitor="auroc",
-        # augmentation: none (keys absent -> AugmenterManager is empty)
+        # torch-ecg's own augmenters: none (keys absent -> AugmenterManager is empty); with --augment
+        # anyecg the training dataset applies cardiofm's AnyECG pipeline instead (ArrayDataset below)
     )
+    augment, strength_at = training_augmentation(args, fs)
 
     budget_s = float(args.budget_s)
     hard = args.budget_mode == "hard"
@@ -231,11 +257,15 @@ def main(argv: list[str] | None = None) -> int:
 
         def __init__(self, config=None, training: bool = True, x=None, y=None):
             self.config, self.training, self.x, self.y = config, training, x, y
+            self.epoch, self.strength = 0, 1.0
 
         def __len__(self) -> int:
             return len(self.x)
 
         def __getitem__(self, i):
+            if self.training and augment is not None:
+                rng = np.random.default_rng((args.seed, self.epoch, i))
+                return np.ascontiguousarray(augment(self.x[i], rng, self.strength), dtype=np.float32), self.y[i]
             return self.x[i], self.y[i]
 
     class BudgetExhausted(Exception):
@@ -336,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise BudgetExhausted()
             self.epoch_t0 = time.perf_counter()
             self._last_step_t = None
+            if strength_at is not None:  # cardiofm's AugmentationSchedule, epoch by epoch
+                self.train_loader.dataset.epoch = len(self.epoch_seconds)
+                self.train_loader.dataset.strength = strength_at(len(self.epoch_seconds))
             super().train_one_epoch(pbar)
             self.epoch_seconds.append(time.perf_counter() - self.epoch_t0)
 
@@ -399,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
                 "budget_s": budget_s,
                 "budget_mode": args.budget_mode,
                 "kernel_fs": args.kernel_fs,
+                "patience": args.patience,
+                "augment": args.augment,
                 "threads": args.threads,
                 "seed": args.seed,
             },

@@ -270,3 +270,24 @@ def test_probe_encoder_all_leads_feeds_every_store_lead(store: Store, tmp_path: 
     cached = np.load(next((tmp_path / "embeddings").glob("three_all*")))
     z = cached if isinstance(cached, np.ndarray) else cached[cached.files[0]]
     np.testing.assert_allclose(z, extract_embeddings(enc, store, np.arange(len(store)), ["I", "II", "V1"]), atol=1e-5)
+
+
+def test_probe_encoder_hands_out_test_predictions_that_give_its_score(store: Store, tmp_path: Path):
+    """The predictions a paired comparison needs are the very ones the reported AUROC was computed from."""
+    from sklearn.metrics import roc_auc_score
+
+    from cardiofm.systems.clef.config import ProbeConfig
+    from cardiofm.systems.clef.probe import probe_encoder
+
+    torch.manual_seed(0)
+    enc = create_model("net1d_tiny", in_leads=1)
+    pred: dict = {}
+    rows = probe_encoder(enc, store, ProbeConfig(tasks=["t"], leads=["II"], fractions=[1.0], bootstrap=20),
+                         tmp_path, tag="one", predictions=pred)
+    got = pred[("II", "t", 1.0, "linear")]
+    split = store.cohort.index["split"].to_numpy()
+    np.testing.assert_array_equal(got["rows"], np.flatnonzero(split == "test"))
+    assert got["p"].shape == got["y"].shape == (16, store.cohort.labels("t").matrix.shape[1])
+    assert len(got["groups"]) == 16
+    macro = np.mean([roc_auc_score(got["y"][:, j], got["p"][:, j]) for j in range(got["y"].shape[1])])
+    assert rows[0]["value"] == pytest.approx(macro)

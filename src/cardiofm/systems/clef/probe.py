@@ -45,11 +45,15 @@ def _score_regression(y: np.ndarray, p: np.ndarray, groups: np.ndarray, n_boot: 
 
 
 def probe_encoder(encoder: torch.nn.Module, store: Store, probe: ProbeConfig, out_dir: Path, *, tag: str = "encoder",
-                  encoder_dir: Path | None = None, progress: bool = False) -> list[dict[str, Any]]:
+                  encoder_dir: Path | None = None, progress: bool = False,
+                  predictions: dict[tuple[str, str, float, str], dict[str, np.ndarray]] | None = None,
+                  ) -> list[dict[str, Any]]:
     """Linear probe (and fine-tuning when ``probe.finetune`` and ``encoder_dir``) of one encoder.
 
     Returns one row per (lead, task, fraction, mode) with the test metric and its CI; embeddings are
-    cached in ``out_dir/embeddings``. A lead of ``"all"`` feeds every store lead at once.
+    cached in ``out_dir/embeddings``. A lead of ``"all"`` feeds every store lead at once. A
+    ``predictions`` dict receives, per ``(lead, task, fraction, mode)``, the test rows' targets ``y``,
+    predictions ``p``, store ``rows`` and patient ids ``groups`` (for paired comparisons of encoders).
     """
     from cardiofm.systems.clef.probing import cached_embeddings, extract_embeddings, linear_probe, subsample_patients
 
@@ -73,6 +77,10 @@ def probe_encoder(encoder: torch.nn.Module, store: Store, probe: ProbeConfig, ou
                 res = linear_probe(z_all[keep], y_all[keep], z_all[rows["val"]], y_all[rows["val"]],
                                    z_all[rows["test"]], kind=kind, seed=probe.seed)
                 score = score_classification if kind == "classification" else _score_regression
+                if predictions is not None:
+                    predictions[(lead, target, frac, "linear")] = {
+                        "y": y_all[rows["test"]], "p": np.asarray(res.predictions), "rows": rows["test"],
+                        "groups": np.asarray(pids[rows["test"]], dtype=str)}
                 results.append({**base, "mode": "linear", "selected": res.selected,
                                 **score(y_all[rows["test"]], res.predictions, pids[rows["test"]], probe.bootstrap,
                                         probe.seed)})
