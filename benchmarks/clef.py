@@ -122,46 +122,108 @@ def encoders(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def probe_all(args: argparse.Namespace, data: str, probe: ProbeConfig, store: Store) -> list[dict[str, Any]]:
+def probe_cached(args: argparse.Namespace, data: str, name: str, enc: Any, enc_dir: Path, probe: ProbeConfig,
+                 store: Store, kind: str = "probe") -> tuple[list[dict[str, Any]], dict[tuple, dict[str, np.ndarray]]]:
+    """One encoder's probe rows and per-cell test predictions, cached as ``<work>/<kind>/<data>_<name>_<tag>``."""
     from cardiofm.systems.clef.probe import probe_encoder
 
+    tag = "_".join([*probe.tasks, *probe.regression, *probe.leads, *(f"{f:g}" for f in probe.fractions),
+                    f"ft{probe.finetune_epochs}" if probe.finetune else "lin"])
+    cache = Path(args.work) / kind / f"{data}_{name}_{tag}.npz"
+    rows = load_json(cache.with_suffix(".json"))
+    if rows is None or not cache.exists():
+        t0 = time.perf_counter()
+        pred: dict[tuple, dict[str, np.ndarray]] = {}
+        rows = probe_encoder(enc, store, probe, Path(args.work) / "probe" / data, tag=name, encoder_dir=enc_dir,
+                             predictions=pred)
+        if probe.finetune:
+            rows = [r for r in rows if r["mode"] == "finetune"]
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, **{f"{lead}|{task}|{frac:g}|{mode}|{field}": v for (lead, task, frac, mode), d in pred.items()
+                           if mode == ("finetune" if probe.finetune else "linear") for field, v in d.items()})
+        save_json(cache.with_suffix(".json"), rows)
+        print(f"   {kind} {name} on {data}: {len(rows)} cells, {time.perf_counter() - t0:.0f} s", flush=True)
+    out: dict[tuple, dict[str, np.ndarray]] = {}
+    with np.load(cache) as z:
+        for key in z.files:
+            lead, task, frac, mode, field = key.split("|")
+            out.setdefault((name, data, mode, lead, task, float(frac)), {})[field] = z[key]
+    return [r | {"data": data} for r in rows], out
+
+
+def probe_all(args: argparse.Namespace, data: str, probe: ProbeConfig, store: Store,
+              only: tuple[str, ...] | None = None) -> tuple[list[dict[str, Any]], dict[tuple, dict[str, np.ndarray]]]:
+    """Probe rows and test predictions of every encoder (``only`` a subset) on one dataset."""
     rows: list[dict[str, Any]] = []
-    w = Path(args.work)
+    pred: dict[tuple, dict[str, np.ndarray]] = {}
     for name, (enc, enc_dir) in encoders(args).items():
-        cache = w / f"probe_{data}_{name}.json"
-        got = load_json(cache)
-        if got is None:
-            t0 = time.perf_counter()
-            got = probe_encoder(enc, store, probe, w / "probe" / data, tag=name, encoder_dir=enc_dir)
-            print(f"   probed {name} on {data}: {len(got)} cells, {time.perf_counter() - t0:.0f} s", flush=True)
-            save_json(cache, got)
-        rows += got
-    return rows
+        if only is None or name in only:
+            r, p = probe_cached(args, data, name, enc, enc_dir, probe, store)
+            rows += r
+            pred |= p
+    return rows, pred
 
 
-def finetune_all(args: argparse.Namespace, store: Store) -> list[dict[str, Any]]:
-    from cardiofm.systems.clef.probe import probe_encoder
-
+def finetune_all(args: argparse.Namespace, store: Store) -> tuple[list[dict[str, Any]], dict[tuple, Any]]:
     if not args.finetune_tasks or not args.finetune_fractions:
-        return []
+        return [], {}
     probe = ProbeConfig(tasks=list(args.finetune_tasks), leads=["I", "II"], fractions=list(args.finetune_fractions),
                         finetune=True, finetune_epochs=args.finetune_epochs, seed=42, bootstrap=args.bootstrap)
     rows: list[dict[str, Any]] = []
-    w = Path(args.work)
-    tag = "_".join(sorted(args.finetune_tasks)) + "_" + "_".join(f"{f:g}" for f in sorted(args.finetune_fractions))
+    pred: dict[tuple, Any] = {}
     for name, (enc, enc_dir) in encoders(args).items():
-        if name not in FINETUNED:
-            continue
-        cache = w / f"finetune_ptbxl_{name}_{tag}_e{args.finetune_epochs}.json"
-        got = load_json(cache)
-        if got is None:
-            t0 = time.perf_counter()
-            got = [r for r in probe_encoder(enc, store, probe, w / "probe" / "ptbxl", tag=name, encoder_dir=enc_dir)
-                   if r["mode"] == "finetune"]
-            print(f"   fine-tuned {name}: {len(got)} cells, {time.perf_counter() - t0:.0f} s", flush=True)
-            save_json(cache, got)
-        rows += got
-    return rows
+        if name in FINETUNED:
+            r, p = probe_cached(args, "ptbxl", name, enc, enc_dir, probe, store, kind="finetune")
+            rows += r
+            pred |= p
+    return rows, pred
+
+
+def paired_mae(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, groups: np.ndarray,
+               n_boot: int) -> tuple[float, tuple[float, float], float, float, float]:
+    """MAE(b) − MAE(a) (positive: a better) with a paired patient-bootstrap CI and two-sided p; MAEs of a, b."""
+    from cardiofm.evaluate.bootstrap import bootstrap_ci
+    from cardiofm.systems.clef.probing import regression_mae
+
+    both = np.column_stack([np.ravel(pa), np.ravel(pb)])
+    y = np.ravel(y)
+    ci = bootstrap_ci(lambda t, s: regression_mae(t, s[:, 1]) - regression_mae(t, s[:, 0]), y, both, n_boot=n_boot,
+                      seed=0, groups=groups, require_both_classes=False)
+    d = ci.distribution
+    p = min(1.0, 2 * min((np.sum(d <= 0) + 1) / (d.size + 1), (np.sum(d >= 0) + 1) / (d.size + 1)))
+    return (float(ci.estimate), (float(ci.lower), float(ci.upper)), float(p), regression_mae(y, both[:, 0]),
+            regression_mae(y, both[:, 1]))
+
+
+def paired_cells(pred: dict[tuple, dict[str, np.ndarray]], pairs: list[tuple[str, str]],
+                 n_boot: int) -> list[dict[str, Any]]:
+    """Encoder a vs b in every (data, mode, lead, task, fraction) cell both have, on the same test records:
+    macro ΔAUROC with a paired patient-bootstrap CI and p (``cardiofm.evaluate.compare``); for a numeric
+    target (age) ΔMAE with a paired patient bootstrap. Positive Δ: a better."""
+    from cardiofm.evaluate import compare
+
+    out = []
+    for cell in sorted({k[1:] for k in pred}):
+        for a, b in pairs:
+            pa, pb = pred.get((a, *cell)), pred.get((b, *cell))
+            if pa is None or pb is None:
+                continue
+            if not np.array_equal(pa["rows"], pb["rows"]):
+                raise RuntimeError(f"{cell}: {a} and {b} were probed on different test rows")
+            if pa["y"].ndim == 2:  # label tasks; a numeric target (age) is one column
+                c = compare(pa["p"], pb["p"], pa["y"], n_boot=n_boot, seed=0, groups=pa["groups"],
+                            max_draws=20_000 * n_boot)
+                d, ci, pv, va, vb = (c.macro_delta, c.macro_delta_ci or (np.nan, np.nan), c.macro_delta_p,
+                                     c.macro_auroc_a, c.macro_auroc_b)
+                metric = "macro_auroc"
+            else:
+                d, ci, pv, va, vb = paired_mae(pa["y"], pa["p"], pb["p"], pa["groups"], n_boot)
+                metric = "mae_reduction"
+            data, mode, lead, task, frac = cell
+            out.append({"data": data, "mode": mode, "lead": lead, "task": task, "fraction": frac, "a": a, "b": b,
+                        "metric": metric, "value_a": va, "value_b": vb, "delta": float(d),
+                        "ci": [float(ci[0]), float(ci[1])], "p": float(pv)})
+    return out
 
 
 def step_times(args: argparse.Namespace, n: int = 15) -> dict[str, Any]:
@@ -216,16 +278,20 @@ def main() -> None:
                               seed=42, bootstrap=args.bootstrap)
     probe_synth = ProbeConfig(tasks=["conditions", "stenosis"], leads=["I", "II"], fractions=args.fractions, seed=42,
                               bootstrap=args.bootstrap)
-    rows = {"ptbxl": probe_all(args, "ptbxl", probe_ptbxl, ptbxl), "synthetic": probe_all(args, "synthetic",
-                                                                                          probe_synth, synth)}
-    rows["finetune"] = finetune_all(args, ptbxl)
+    rows, pred = {}, {}
+    for key, (probe, store) in {"ptbxl": (probe_ptbxl, ptbxl), "synthetic": (probe_synth, synth),
+                                "finetune": (None, ptbxl)}.items():
+        rows[key], got = finetune_all(args, store) if probe is None else probe_all(args, key, probe, store)
+        pred |= got
+    paired = paired_cells(pred, [("clef", b) for b in ("simclr", "byol", "moco", "random", "clef_no_m", "clef_no_ld",
+                                                       "clef_trust")], args.bootstrap)
     timing = load_json(w / "step_times.json")
     if timing is None:
         timing = step_times(args)
         save_json(w / "step_times.json", timing)
     print(f"step: simclr {timing['simclr_step_ms']:.0f} ms, clef {timing['clef_step_ms']:.0f} ms "
           f"({100 * timing['overhead_step']:+.1f} %)")
-    result = {"pretraining": pre, "probe": rows, "timing": timing, "hardware": hardware(),
+    result = {"pretraining": pre, "probe": rows, "paired": paired, "timing": timing, "hardware": hardware(),
               "wall_s": time.perf_counter() - t_all}
     save_json(w / "results.json", result)
     if args.write:

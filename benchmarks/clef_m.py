@@ -29,8 +29,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_io import load_json, save_json  # noqa: E402
-from clef import PTBXL_TASKS, encoders, pretrain_all  # noqa: E402
+from bench_io import save_json  # noqa: E402
+from clef import PTBXL_TASKS, paired_cells, pretrain_all, probe_all  # noqa: E402
 from ptbxl_report import REPO, fmt, hardware, write_section  # noqa: E402
 
 from cardiofm.data.store import Store  # noqa: E402
@@ -61,58 +61,20 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def probe_with_predictions(args: argparse.Namespace) -> dict[str, Any]:
-    """Probe rows and test predictions of every encoder on both datasets (cached in ``<work>/m_ablation``)."""
-    from cardiofm.systems.clef.probe import probe_encoder
-
+def probe_both(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[tuple, Any]]:
+    """Linear-probe rows and test predictions of the three encoders and random init, on both datasets."""
     w = Path(args.work)
     probes = {"ptbxl": ProbeConfig(tasks=PTBXL_TASKS, leads=["I", "II"], fractions=args.fractions, seed=42,
                                    bootstrap=args.bootstrap),
               "synthetic": ProbeConfig(tasks=["conditions", "stenosis"], leads=["I", "II"], fractions=args.fractions,
                                        seed=42, bootstrap=args.bootstrap)}
-    out: dict[str, Any] = {"rows": [], "pred": {}}
-    for name, (enc, enc_dir) in encoders(args).items():
-        for data, probe in probes.items():
-            cache = w / "m_ablation" / f"{data}_{name}.npz"
-            rows_cache = cache.with_suffix(".json")
-            if not cache.exists() or load_json(rows_cache) is None:
-                t0 = time.perf_counter()
-                pred: dict[tuple[str, str, float, str], dict[str, np.ndarray]] = {}
-                rows = probe_encoder(enc, Store(w / "stores" / data), probe, w / "probe" / data, tag=name,
-                                     encoder_dir=enc_dir, predictions=pred)
-                flat = {f"{lead}|{task}|{frac:g}|{k}": v for (lead, task, frac, _), d in pred.items()
-                        for k, v in d.items()}
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(cache, **flat)
-                save_json(rows_cache, rows)
-                print(f"   probed {name} on {data}: {len(rows)} cells, {time.perf_counter() - t0:.0f} s", flush=True)
-            out["rows"] += [r | {"data": data} for r in load_json(rows_cache)]
-            with np.load(cache) as z:
-                for key in z.files:
-                    lead, task, frac, field = key.split("|")
-                    out["pred"].setdefault((name, data, lead, task, frac), {})[field] = z[key]
-    return out
-
-
-def paired_cells(pred: dict[tuple[str, ...], dict[str, np.ndarray]], n_boot: int) -> list[dict[str, Any]]:
-    from cardiofm.evaluate import compare
-
-    cells = sorted({k[1:] for k in pred})
-    out = []
-    for data, lead, task, frac in cells:
-        for a, b in PAIRS:
-            pa, pb = pred.get((a, data, lead, task, frac)), pred.get((b, data, lead, task, frac))
-            if pa is None or pb is None:
-                continue
-            if not np.array_equal(pa["rows"], pb["rows"]):
-                raise RuntimeError(f"{data}/{lead}/{task}: {a} and {b} were probed on different test rows")
-            c = compare(pa["p"], pb["p"], pa["y"], n_boot=n_boot, seed=0, groups=pa["groups"],
-                        max_draws=20_000 * n_boot)
-            lo, hi = c.macro_delta_ci or (float("nan"), float("nan"))
-            out.append({"data": data, "lead": lead, "task": task, "fraction": float(frac), "a": a, "b": b,
-                        "auroc_a": c.macro_auroc_a, "auroc_b": c.macro_auroc_b, "delta": c.macro_delta,
-                        "ci": [lo, hi], "p": c.macro_delta_p, "classes": c.n_classes_scored})
-    return out
+    rows: list[dict[str, Any]] = []
+    pred: dict[tuple, Any] = {}
+    for data, probe in probes.items():
+        r, p = probe_all(args, data, probe, Store(w / "stores" / data), only=(*MODES, "random"))
+        rows += r
+        pred |= p
+    return rows, pred
 
 
 def markdown(result: dict[str, Any], args: argparse.Namespace, command: str) -> str:
@@ -137,6 +99,7 @@ def markdown(result: dict[str, Any], args: argparse.Namespace, command: str) -> 
               "off − printed [95 % CI], p |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     cells = result["paired"]
     keyed = {(c["data"], c["lead"], c["task"], c["fraction"], c["a"], c["b"]): c for c in cells}
+    value = {"a": "value_a", "b": "value_b"}
 
     def delta(c: dict[str, Any] | None) -> str:
         return "–" if c is None else f"{c['delta']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}], {fmt(c['p'])}"
@@ -145,8 +108,8 @@ def markdown(result: dict[str, Any], args: argparse.Namespace, command: str) -> 
         k = (data, lead, task, frac)
         tp, op = keyed.get(k + ("clef_trust", "clef")), keyed.get(k + ("clef_no_m", "clef"))
         rand = keyed.get(k + ("clef", "random"))
-        au = {"clef": (tp or op or {}).get("auroc_b"), "clef_trust": (tp or {}).get("auroc_a"),
-              "clef_no_m": (op or {}).get("auroc_a"), "random": (rand or {}).get("auroc_b")}
+        au = {"clef": (tp or op or {}).get(value["b"]), "clef_trust": (tp or {}).get(value["a"]),
+              "clef_no_m": (op or {}).get(value["a"]), "random": (rand or {}).get(value["b"])}
         lines.append(f"| {data} | {lead} | {task} | {frac:g} | " + " | ".join(fmt(au[n]) for n in NAME)
                      + f" | {delta(tp)} | {delta(op)} |")
     lines += ["", "Over all cells (a win needs the paired CI of Δ to exclude 0):", ""]
@@ -169,9 +132,9 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     Path(args.work).mkdir(parents=True, exist_ok=True)
     pre = pretrain_all(args)
-    probed = probe_with_predictions(args)
-    paired = paired_cells(probed["pred"], args.bootstrap)
-    result = {"pretraining": pre, "probe": probed["rows"], "paired": paired, "hardware": hardware()}
+    rows, pred = probe_both(args)
+    paired = paired_cells(pred, PAIRS, args.bootstrap)
+    result = {"pretraining": pre, "probe": rows, "paired": paired, "hardware": hardware()}
     save_json(Path(args.work) / "m_ablation" / "results.json", result)
     command = "python benchmarks/clef_m.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     md = markdown(result, args, command)

@@ -27,19 +27,6 @@ def _index(rows: list[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
     return {(r["encoder"], r["mode"], r["lead"], r["task"], float(r["fraction"])): r for r in rows}
 
 
-def _better(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return a["value"] < b["value"] if a["metric"] == "mae" else a["value"] > b["value"]
-
-
-def _separated(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """a's CI lies wholly on the better side of b's estimate and b's CI wholly on the worse side of a's."""
-    if None in a["ci"] or None in b["ci"]:
-        return False
-    if a["metric"] == "mae":
-        return a["ci"][1] < b["value"] and b["ci"][0] > a["value"]
-    return a["ci"][0] > b["value"] and b["ci"][1] < a["value"]
-
-
 def table(rows: list[dict[str, Any]], encoders: tuple[str, ...], mode: str = "linear") -> list[str]:
     idx = _index(rows)
     cells = sorted({(r["task"], r["lead"], float(r["fraction"])) for r in rows if r["mode"] == mode},
@@ -64,31 +51,23 @@ def table(rows: list[dict[str, Any]], encoders: tuple[str, ...], mode: str = "li
     return out
 
 
-def counts(rows: list[dict[str, Any]], a: str, b: str, mode: str = "linear") -> tuple[int, int, int, int, int]:
-    """(wins, losses, ties, CI-separated wins, CI-separated losses) of encoder ``a`` against ``b``."""
-    idx = _index(rows)
-    wins = losses = sep_w = sep_l = ties = 0
-    for key, r in idx.items():
-        if key[0] != a or key[1] != mode:
-            continue
-        other = idx.get((b,) + key[1:])
-        if other is None:
-            continue
-        if r["value"] == other["value"]:
-            ties += 1
-        elif _better(r, other):
-            wins += 1
-            sep_w += _separated(r, other)
-        else:
-            losses += 1
-            sep_l += _separated(other, r)
-    return wins, losses, ties, sep_w, sep_l
+def counts(paired: list[dict[str, Any]], data: str, a: str, b: str, mode: str = "linear") -> tuple[int, ...]:
+    """(wins, losses, ties by point estimate, significant wins, significant losses) of ``a`` against ``b``.
+
+    Significant: the paired bootstrap CI of Δ (``benchmarks/clef.py:paired_cells``, same test records, whole
+    patients resampled) excludes 0. Δ is oriented so that positive means ``a`` is better (AUROC up, MAE down).
+    """
+    cells = [c for c in paired if (c["data"], c["mode"], c["a"], c["b"]) == (data, mode, a, b)]
+    wins = sum(c["delta"] > 0 for c in cells)
+    losses = sum(c["delta"] < 0 for c in cells)
+    return (wins, losses, len(cells) - wins - losses, sum(c["ci"][0] > 0 for c in cells),
+            sum(c["ci"][1] < 0 for c in cells))
 
 
-def tally(rows: list[dict[str, Any]], a: str, b: str, mode: str = "linear") -> str:
-    wins, losses, ties, sep_w, sep_l = counts(rows, a, b, mode)
-    return (f"{LABEL[a]} vs {LABEL[b]}: {wins} wins, {losses} losses, {ties} ties "
-            f"(with non-overlapping estimates/CIs: {sep_w} wins, {sep_l} losses)")
+def tally(paired: list[dict[str, Any]], data: str, a: str, b: str, mode: str = "linear") -> str:
+    wins, losses, ties, sig_w, sig_l = counts(paired, data, a, b, mode)
+    return (f"{LABEL[a]} vs {LABEL[b]}: ahead in {wins}, behind in {losses}, tied in {ties} cells by point "
+            f"estimate; by the paired 95 % CI significantly ahead in {sig_w}, behind in {sig_l}")
 
 
 def _short(source: str) -> str:
@@ -96,15 +75,15 @@ def _short(source: str) -> str:
     return source.split(" (")[0] if "/" in source else source
 
 
-def targets(probe: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """The issue's target, checked cell by cell: does CLEF's linear probe beat SimCLR's and random init's?"""
+def targets(paired: list[dict[str, Any]]) -> list[str]:
+    """The issue's target, cell by cell: does CLEF's linear probe beat SimCLR's and random init's (paired)?"""
     out = []
     for data in ("ptbxl", "synthetic"):
         for b in ("simclr", "random"):
-            w, losses, t, _, _ = counts(probe[data], "clef", b)
-            verdict = "met" if w > losses else "not met"
-            out.append(f"- {data}: CLEF beats {LABEL[b]} in {w} of {w + losses + t} linear-probe cells "
-                       f"(target: most cells): **{verdict}**.")
+            w, losses, t, sig_w, sig_l = counts(paired, data, "clef", b)
+            verdict = "met" if sig_w > (w + losses + t) / 2 else "not met"
+            out.append(f"- {data}: CLEF significantly ahead of {LABEL[b]} (paired CI excludes 0) in {sig_w} of "
+                       f"{w + losses + t} linear-probe cells, behind in {sig_l} (target: most cells): **{verdict}**.")
     return out
 
 
@@ -132,7 +111,7 @@ def markdown(result: dict[str, Any], args: argparse.Namespace, command: str) -> 
     lines += ["", "### PTB-XL fold 10: linear probe (frozen encoder; C chosen on fold 9)", "",
               "Macro AUROC with 95 % patient-bootstrap CI (PTB-XL redraw rule); age: MAE in years. "
               "Labels: share of the training patients (folds 1-8) whose labels the probe sees. "
-              "Best per row in bold.", ""]
+              "Highest point estimate per row in bold (a description, not a test: see the paired counts below).", ""]
     lines += table(probe["ptbxl"], MAIN)
     lines += ["", "### Synthetic cohort test split: linear probe (risk drives disease here)", ""]
     lines += table(probe["synthetic"], MAIN)
@@ -144,14 +123,19 @@ def markdown(result: dict[str, Any], args: argparse.Namespace, command: str) -> 
     lines += table(probe["ptbxl"], ABLATION)
     lines += ["", "Synthetic:", ""]
     lines += table(probe["synthetic"], ABLATION)
-    lines += ["", "### Targets", ""] + targets(probe)
-    lines += ["", "### Wins and losses over all cells", ""]
+    paired = result["paired"]
+    lines += ["", "### Targets", ""] + targets(paired)
+    lines += ["", "### Wins and losses over all cells (paired)", "",
+              "Each cell compares two encoders on the same test records: Δ macro AUROC (Δ MAE for age) with a paired "
+              f"patient-bootstrap 95 % CI from {args.bootstrap} resamples (`cardiofm.evaluate.compare`); no correction "
+              "for the number of cells.", ""]
     for data in ("ptbxl", "synthetic"):
-        for b in ("simclr", "byol", "moco", "random", "clef_no_m", "clef_no_ld"):
-            lines.append(f"- {data}: " + tally(probe[data], "clef", b))
-    if probe.get("finetune"):
-        for b in ("simclr", "byol", "random"):
-            lines.append("- PTB-XL fine-tuning: " + tally(probe["finetune"], "clef", b, mode="finetune"))
+        for b in ("simclr", "byol", "moco", "random", "clef_no_m", "clef_no_ld", "clef_trust"):
+            if counts(paired, data, "clef", b)[:3] != (0, 0, 0):
+                lines.append(f"- {data}: " + tally(paired, data, "clef", b))
+    for b in ("simclr", "byol", "random"):
+        if counts(paired, "ptbxl", "clef", b, "finetune")[:3] != (0, 0, 0):
+            lines.append("- PTB-XL fine-tuning: " + tally(paired, "ptbxl", "clef", b, mode="finetune"))
     lines += ["", "### Cost of the clinical weighting", "",
               f"One optimiser step on a batch of {t['batch']} single-lead 10 s records ({t['model']}, "
               f"{t['threads']} threads), median of 15 interleaved steps: SimCLR {t['simclr_step_ms']:.0f} ms, "

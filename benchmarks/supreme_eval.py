@@ -126,6 +126,8 @@ def zero_shot_task(module: Any, encoder: Any, store: Store, task: str, mode: str
                           "seen": bool(cos[j].max() > OVERLAP)})
     out = {"task": task, "n_test": len(rows), "n_queries": len(codes),
            "n_seen": sum(c["seen"] for c in per_class), "classes": per_class,
+           # kept for paired comparisons of variants on the same records (supreme_report._findings)
+           "pred": {"y": y.tolist(), "p": np.asarray(p, dtype=float).round(6).tolist(), "groups": pids.tolist()},
            **score_classification(y, p, pids, args.bootstrap, 0)}
     unseen = [j for j, c in enumerate(per_class) if not c["seen"] and c["auroc"] is not None]
     if unseen:

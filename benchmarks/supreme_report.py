@@ -138,13 +138,28 @@ def _findings(variants: dict[str, Any]) -> list[str]:
         cells = []
         for t in ZS_TASKS:
             a, b = cfn["zero_shot"]["descriptions"][t], lin["zero_shot"]["descriptions"][t]
-            if a.get("value") is None or b.get("value") is None:
+            if "pred" not in a or "pred" not in b:
                 continue
-            d = a["value"] - b["value"]
-            apart = a["ci"][0] > b["ci"][1] or b["ci"][0] > a["ci"][1]
-            cells.append(f"{t} {d:+.3f}{' (CIs apart)' if apart else ' (CIs overlap)'}")
-        md.append(f"- CFN minus linear head, {backbone}: " + "; ".join(cells) + ".")
+            cells.append(f"{t} {paired_delta(a['pred'], b['pred'])}")
+        if cells:
+            md.append(f"- CFN minus linear head, {backbone} (Δ macro AUROC, paired patient-bootstrap 95 % CI, p): "
+                      + "; ".join(cells) + ".")
     return md + [""]
+
+
+def paired_delta(a: dict[str, Any], b: dict[str, Any], n_boot: int = 1000) -> str:
+    """ΔAUROC a − b of two variants' zero-shot scores on the same test records (cardiofm.evaluate.compare)."""
+    import numpy as np
+
+    from cardiofm.evaluate import compare
+
+    if a["y"] != b["y"]:
+        raise RuntimeError("the two variants were scored on different test records")
+    c = compare(np.asarray(a["p"]), np.asarray(b["p"]), np.asarray(a["y"]), n_boot=n_boot, seed=0,
+                groups=np.asarray(a["groups"], dtype=str), max_draws=20_000 * n_boot)
+    lo, hi = c.macro_delta_ci or (float("nan"), float("nan"))
+    verdict = "a difference" if lo > 0 or hi < 0 else "no difference shown"
+    return f"{c.macro_delta:+.3f} [{lo:+.3f}, {hi:+.3f}], p = {c.macro_delta_p:.3f} ({verdict})"
 
 
 def write_report(args: argparse.Namespace, results: dict[str, Any], path: Path) -> None:

@@ -77,28 +77,34 @@ def probe_encoder(encoder: torch.nn.Module, store: Store, probe: ProbeConfig, ou
                 res = linear_probe(z_all[keep], y_all[keep], z_all[rows["val"]], y_all[rows["val"]],
                                    z_all[rows["test"]], kind=kind, seed=probe.seed)
                 score = score_classification if kind == "classification" else _score_regression
-                if predictions is not None:
-                    predictions[(lead, target, frac, "linear")] = {
-                        "y": y_all[rows["test"]], "p": np.asarray(res.predictions), "rows": rows["test"],
-                        "groups": np.asarray(pids[rows["test"]], dtype=str)}
+                test = rows["test"]
+                keep_predictions(predictions, (lead, target, frac, "linear"), y_all, res.predictions, test, pids)
                 results.append({**base, "mode": "linear", "selected": res.selected,
-                                **score(y_all[rows["test"]], res.predictions, pids[rows["test"]], probe.bootstrap,
-                                        probe.seed)})
+                                **score(y_all[test], res.predictions, pids[test], probe.bootstrap, probe.seed)})
                 if probe.finetune and kind == "classification":
-                    results.append({**base, "mode": "finetune", **_finetune(
-                        encoder_dir, store, {"train": keep, "val": rows["val"], "test": rows["test"]}, target, lead,
-                        out_dir / "finetune" / f"{tag}_{lead}_{target}_{frac:g}", probe, y_all, pids)})
+                    p = _finetune(encoder_dir, store, {"train": keep, "val": rows["val"], "test": test}, target, lead,
+                                  out_dir / "finetune" / f"{tag}_{lead}_{target}_{frac:g}", probe)
+                    keep_predictions(predictions, (lead, target, frac, "finetune"), y_all, p, test, pids)
+                    results.append({**base, "mode": "finetune", **score_classification(
+                        y_all[test], p, pids[test], probe.bootstrap, probe.seed)})
     return results
 
 
+def keep_predictions(into: dict[tuple[str, str, float, str], dict[str, np.ndarray]] | None,
+                     key: tuple[str, str, float, str], y_all: np.ndarray, p: np.ndarray, test: np.ndarray,
+                     pids: np.ndarray) -> None:
+    """Record one cell's test targets, predictions, store rows and patient ids (when asked to)."""
+    if into is not None:
+        into[key] = {"y": y_all[test], "p": np.asarray(p), "rows": test, "groups": np.asarray(pids[test], dtype=str)}
+
+
 def _finetune(encoder_dir: Path | None, store: Store, rows: dict[str, np.ndarray], task: str, lead: str,
-              out: Path, probe: ProbeConfig, y_all: np.ndarray, pids: np.ndarray) -> dict[str, Any]:
+              out: Path, probe: ProbeConfig) -> np.ndarray:
     from cardiofm.systems.clef.probing import finetune
 
     leads = list(store.leads) if lead == ALL_LEADS else [lead]
-    p = finetune(encoder_dir, store, rows, task=task, leads=leads, out_dir=out, max_epochs=probe.finetune_epochs,
-                 seed=probe.seed)
-    return score_classification(y_all[rows["test"]], p, pids[rows["test"]], probe.bootstrap, probe.seed)
+    return finetune(encoder_dir, store, rows, task=task, leads=leads, out_dir=out, max_epochs=probe.finetune_epochs,
+                    seed=probe.seed)
 
 
 def _target(store: Store, target: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
