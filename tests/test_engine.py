@@ -189,3 +189,26 @@ def test_a_run_folder_from_before_systems_is_refused_with_the_reason(tmp_path: P
                                                      "generation": {"k": 5}}))
     with pytest.raises(ConfigError, match=r"config.yaml: config: unknown key 'generation' for system anyecg.*older"):
         RunDir.open(run).config()
+
+
+def test_clef_and_sediff_take_the_data_derived_method_values_the_same_way():
+    """CLEF's lead count and SE-Diff's fs/leads/length come from the data through with_derived: a recipe
+    value that contradicts them is an error, not silently overridden (SE-Diff) or silently kept (CLEF)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from cardiofm.systems import load_config
+    from cardiofm.systems.clef.pretrain import method_values as clef_values
+    from cardiofm.systems.sediff.run import method_values as sediff_values
+
+    assert clef_values(load_config("clef"), 1)["in_leads"] == 1
+    with pytest.raises(ConfigError, match=r"method.in_leads=12 contradicts the data \(in_leads = 1\)"):
+        clef_values(load_config("clef", None, ["method.in_leads=12"]), 1)
+
+    store = SimpleNamespace(n_leads=12, leads=["I"] * 12, fs=100.0, batch=lambda rows: np.zeros((1, 12, 1000)))
+    cond = SimpleNamespace(text=np.zeros((3, 384)), classes=["NORM", "MI"])
+    got = sediff_values(load_config("sediff"), store, cond, "vae")
+    assert (got["fs"], got["length"], got["text_dim"], got["stage"]) == (100.0, 1000, 384, "vae")
+    with pytest.raises(ConfigError, match=r"method.fs=500 contradicts the data \(fs = 100.0\)"):
+        sediff_values(load_config("sediff", None, ["method.fs=500"]), store, cond, "diffusion")

@@ -89,12 +89,17 @@ def describe_sources(train: list[ViewSource], val: list[ViewSource]) -> list[dic
 
 
 def method_values(cfg: RunConfig, n_leads: int) -> dict[str, Any]:
+    """The contrastive method's config: the recipe's ``method`` section, the encoder, and the lead count the
+    pretraining data decide (a recipe ``method.in_leads`` that contradicts them is a ConfigError)."""
+    from cardiofm.engine.fit import with_derived
+    from cardiofm.methods.registry import get_method
+
     values = {k: v for k, v in cfg.method.items() if k != "name"}
     model = dict(cfg.model)
     values.setdefault("encoder", model.pop("name"))
     values.setdefault("encoder_cfg", model)
-    values.setdefault("in_leads", n_leads)
-    return values
+    return with_derived(values, {"in_leads": n_leads}, get_method("contrastive").config.__dataclass_fields__,
+                        "contrastive")
 
 
 def pretrain_contrastive(cfg: RunConfig) -> RunDir:

@@ -106,11 +106,17 @@ def build_conditions(store: Store, cfg: RunConfig, train_rows: np.ndarray) -> Co
 
 
 def method_values(cfg: RunConfig, store: Store, cond: Conditions, stage: str) -> dict[str, Any]:
+    """The SE-Diff method's config for one stage: the recipe's ``method`` section and what the store and the
+    text conditions decide (a recipe value that contradicts them is a ConfigError, never overridden)."""
+    from cardiofm.engine.fit import with_derived
+    from cardiofm.methods.registry import get_method
+
     values = {k: v for k, v in cfg.method.items() if k != "name"}
-    values.update(stage=stage, in_leads=store.n_leads, leads=list(store.leads), fs=float(store.fs),
-                  length=int(store.batch(np.arange(1)).shape[-1]), text_dim=int(cond.text.shape[1]),
-                  classes=list(cond.classes))
-    return values
+    derived = {"in_leads": store.n_leads, "leads": list(store.leads), "fs": float(store.fs),
+               "length": int(store.batch(np.arange(1)).shape[-1]), "text_dim": int(cond.text.shape[1]),
+               "classes": list(cond.classes)}
+    fields = get_method("sediff").config.__dataclass_fields__
+    return with_derived(values, derived, fields, "sediff") | {"stage": stage}
 
 
 def _fit(module: L.LightningModule, cfg: RunConfig, data: ConditionedData, fold_dir: Path,
