@@ -2,8 +2,10 @@
 """Train a torch-ecg baseline through torch-ecg's own classes, under a wall-time budget.
 
 This script runs INSIDE the isolated torch-ecg virtualenv created by
-``benchmarks/tecg_setup.sh`` (``benchmarks/_work/tecg``) and must never import
-cardiofm.  ``benchmarks/ptbxl.py`` calls it as a subprocess::
+``benchmarks/tecg_setup.sh`` (``benchmarks/_work/tecg``) and imports nothing
+of cardiofm's models, trainers or metrics (only, with ``--augment anyecg``, the NumPy module
+``cardiofm.data.augment``, so both stacks see the same augmentation code).
+``benchmarks/ptbxl.py`` calls it as a subprocess::
 
     benchmarks/_work/tecg/bin/python benchmarks/tecg_runner.py \
         --data IN.npz --model crnn_resnet_nc_bn_se --budget-s 600 --max-epochs 30 \
