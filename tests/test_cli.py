@@ -124,3 +124,10 @@ def test_synth_then_info_shows_labels_and_identities(tmp_path):
     assert s["lead_identities"]["records_checked"] == 40 and s["lead_identities"]["max_residual_mv"] <= 1e-6
     r = run("data", "synth", "--n", "5", "--fs", "250", "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "must be 100 or 500" in r.stderr
+
+
+def test_version_prints_the_package_version():
+    import cardiofm
+
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"cardiofm {cardiofm.__version__}"

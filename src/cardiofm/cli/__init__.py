@@ -31,6 +31,20 @@ def _system_commands() -> None:
 _system_commands()
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from cardiofm import __version__
+
+        typer.echo(f"cardiofm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print cardiofm's version and exit.")) -> None:
+    """cardiofm: clinically grounded ECG foundation models."""
+
+
 @app.command()
 def demo(out: str = typer.Option("runs/demo", help="Run directory for the demo's outputs."),
          workers: int = typer.Option(2, help="Worker processes (cohort generation, store build)."),
