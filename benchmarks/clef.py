@@ -55,14 +55,22 @@ FINETUNED = ("clef", "simclr", "byol", "random")  # fine-tuning is the costly pa
 PTBXL_TASKS = ["all", "diagnostic", "subdiagnostic", "superdiagnostic", "form", "rhythm"]
 
 
-def parse() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def pretraining_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments every CLEF benchmark shares: data, work folder and the pretraining recipe."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--ptbxl-root", default=str(REPO.parent / "shared" / "data" / "ptbxl"))
     p.add_argument("--work", default=str(REPO / "benchmarks" / "_work" / "clef"))
     p.add_argument("--model", default="net1d_s")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--n-synthetic", type=int, default=1000)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--write", default=None, help="RESULTS.md to write the section into")
+    return p
+
+
+def parse() -> argparse.Namespace:
+    p = pretraining_parser(__doc__.split("\n")[0])
     p.add_argument("--objectives", nargs="+", default=[o for o in OBJECTIVES if o != "clef_trust"],
                    choices=list(OBJECTIVES))
     p.add_argument("--fractions", nargs="+", type=float, default=[0.01, 0.1, 1.0])
@@ -70,8 +78,6 @@ def parse() -> argparse.Namespace:
     p.add_argument("--finetune-fractions", nargs="*", type=float, default=[1.0])
     p.add_argument("--finetune-epochs", type=int, default=5)
     p.add_argument("--bootstrap", type=int, default=500)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--write", default=None, help="RESULTS.md to write the section into")
     return p.parse_args()
 
 

@@ -30,8 +30,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_io import save_json  # noqa: E402
-from clef import PTBXL_TASKS, paired_cells, pretrain_all, probe_all  # noqa: E402
-from ptbxl_report import REPO, fmt, hardware, write_section  # noqa: E402
+from clef import PTBXL_TASKS, paired_cells, pretrain_all, pretraining_parser, probe_all  # noqa: E402
+from ptbxl_report import fmt, hardware, write_section  # noqa: E402
 
 from cardiofm.data.store import Store  # noqa: E402
 from cardiofm.systems.clef.config import ProbeConfig  # noqa: E402
@@ -45,17 +45,9 @@ NAME = {"clef": "printed", "clef_trust": "trust", "clef_no_m": "off", "random": 
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--ptbxl-root", default=str(REPO.parent / "shared" / "data" / "ptbxl"))
-    p.add_argument("--work", default=str(REPO / "benchmarks" / "_work" / "clef"))
-    p.add_argument("--model", default="net1d_s")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--n-synthetic", type=int, default=1000)
+    p = pretraining_parser(__doc__.split("\n")[0])
     p.add_argument("--fractions", nargs="+", type=float, default=[1.0])
     p.add_argument("--bootstrap", type=int, default=1000)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--write", default=None, help="RESULTS.md to write the section into")
     args = p.parse_args(argv)
     args.objectives = list(MODES)
     return args
