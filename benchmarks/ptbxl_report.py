@@ -173,7 +173,8 @@ def markdown(results: list[dict[str, Any]], failures: list[dict[str, Any]], args
              "models and gives ΔAUROC (macro over the scored classes) with its 95 % CI and a two-sided bootstrap "
              "p-value. Each side's model is the one with the best *validation* macro AUROC among its candidates; "
              "the test fold chooses nothing. A side wins only when the CI of Δ excludes 0; p-values are not "
-             "corrected for the number of comparisons.",
+             f"corrected for the number of comparisons, and {2 / (args.n_boot + 1):.3f} is the smallest p that "
+             f"{args.n_boot} resamples can give.",
              "- All encoders start from random weights (nothing is downloaded); no model is pretrained.", ""]
     lines += ["| model | what |", "| --- | --- |"]
     for name in dict.fromkeys(r["model"] for r in results):
@@ -193,6 +194,13 @@ def markdown(results: list[dict[str, Any]], failures: list[dict[str, Any]], args
         budgets = sorted({r["budget_s"] for r in rows})
         lines += [f"### Column '{col}': {what}, {' / '.join(f'{b:g}' for b in budgets)} s per model and task", ""]
         lines += score_table(rows)
+        # a task is compared only when every model of the run finished on it: picking "the best on validation"
+        # among a partial set would compare something else
+        wanted = set(args.models)
+        partial = [t for t in TASKS if 0 < len({r["model"] for r in rows if r["task"] == t} & wanted) < len(wanted)]
+        if partial:
+            lines += [f"Not compared yet ({col}: not every model has finished): {', '.join(partial)}.", ""]
+        rows = [r for r in rows if r["task"] not in partial]
         table, done = comparison_table(rows, args.n_boot, args.seed)
         lines += [f"Paired comparisons ({col}):", ""] + table
         aug = augmentation_table(rows, args.n_boot, args.seed)
@@ -200,7 +208,9 @@ def markdown(results: list[dict[str, Any]], failures: list[dict[str, Any]], args
             lines += [f"The augmentation's effect, model by model ({col}):", ""] + aug
         verdicts += [(col, c) for c in done if c["title"] == COMPARISONS[0][0]]
     if verdicts:
-        lines += ["Which stack wins each task (each stack's model chosen on validation, paired test on fold 10):", ""]
+        lines += ["Which stack wins each task (each stack's model chosen on validation, paired test on fold 10). "
+                  "In the budget column this is what the budget buys: the torch-ecg CRNNs get 1-3 epochs of it, "
+                  "cardiofm's small Net1D 7-14; the converged column is the comparison of trained models.", ""]
         for col, c in verdicts:
             lines.append(f"- {col} / {c['task']}: {c['verdict']} (`{c['a']['model']}` − `{c['b']['model']}` = "
                          f"{c['delta']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}], p = {fmt(c['p'])}).")
