@@ -114,7 +114,9 @@ def markdown(result: dict[str, Any], args: argparse.Namespace, command: str) -> 
         mean = float(np.mean([c["delta"] for c in cs]))
         lines.append(f"- {NAME[a]} − {NAME[b]}: mean Δ {mean:+.3f} over {len(cs)} cells; {NAME[a]} significantly "
                      f"ahead in {wins}, behind in {losses}, no difference shown in {len(cs) - wins - losses}.")
-    lines += ["", "One pretraining seed per objective: the Δ CIs cover test-set sampling, not pretraining "
+    lines += ["", f"With {len(dict.fromkeys((c['data'], c['lead'], c['task'], c['fraction']) for c in cells))} cells "
+              "per pair and no correction for multiplicity, about one cell in twenty comes out 'significant' by "
+              "chance alone. One pretraining seed per objective: the Δ CIs cover test-set sampling, not pretraining "
               "variance between seeds.", ""]
     return "\n".join(lines)
 
