@@ -31,3 +31,18 @@ def synthetic_cohort(work: str | Path, n: int) -> Path:
         shutil.rmtree(root, ignore_errors=True)  # a generation killed part-way (our own work folder)
         generate_cohort(n, root, seed=0, fs=100.0, workers=2)
     return root
+
+
+def paired_auroc(p_a: Any, p_b: Any, y: Any, *, groups: Any = None, n_boot: int = 1000, seed: int = 0,
+                 class_names: Any = None) -> dict[str, Any]:
+    """Macro ΔAUROC (a − b) of two models on the same records (``cardiofm.evaluate.compare``): ``delta``,
+    ``ci``, ``p``, both macro AUROCs and ``sign`` (+1 / −1 when the CI excludes 0 on that side, else 0)."""
+    import numpy as np
+
+    from cardiofm.evaluate import compare
+
+    c = compare(np.asarray(p_a), np.asarray(p_b), np.asarray(y), class_names=class_names, n_boot=n_boot, seed=seed,
+                groups=None if groups is None else np.asarray(groups, dtype=str), max_draws=20_000 * n_boot)
+    lo, hi = c.macro_delta_ci or (float("nan"), float("nan"))
+    return {"delta": c.macro_delta, "ci": (float(lo), float(hi)), "p": c.macro_delta_p, "value_a": c.macro_auroc_a,
+            "value_b": c.macro_auroc_b, "classes": c.n_classes_scored, "sign": 1 if lo > 0 else -1 if hi < 0 else 0}

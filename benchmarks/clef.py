@@ -185,20 +185,19 @@ def finetune_all(args: argparse.Namespace, store: Store) -> tuple[list[dict[str,
     return rows, pred
 
 
-def paired_mae(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, groups: np.ndarray,
-               n_boot: int) -> tuple[float, tuple[float, float], float, float, float]:
+def paired_mae(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, groups: np.ndarray, n_boot: int) -> dict[str, Any]:
     """MAE(b) − MAE(a) (positive: a better) with a paired patient-bootstrap CI and two-sided p; MAEs of a, b."""
     from cardiofm.evaluate.bootstrap import bootstrap_ci
+    from cardiofm.evaluate.comparison import bootstrap_p_value
     from cardiofm.systems.clef.probing import regression_mae
 
     both = np.column_stack([np.ravel(pa), np.ravel(pb)])
     y = np.ravel(y)
     ci = bootstrap_ci(lambda t, s: regression_mae(t, s[:, 1]) - regression_mae(t, s[:, 0]), y, both, n_boot=n_boot,
                       seed=0, groups=groups, require_both_classes=False)
-    d = ci.distribution
-    p = min(1.0, 2 * min((np.sum(d <= 0) + 1) / (d.size + 1), (np.sum(d >= 0) + 1) / (d.size + 1)))
-    return (float(ci.estimate), (float(ci.lower), float(ci.upper)), float(p), regression_mae(y, both[:, 0]),
-            regression_mae(y, both[:, 1]))
+    return {"delta": float(ci.estimate), "ci": (float(ci.lower), float(ci.upper)),
+            "p": bootstrap_p_value(ci.distribution), "value_a": regression_mae(y, both[:, 0]),
+            "value_b": regression_mae(y, both[:, 1])}
 
 
 def paired_cells(pred: dict[tuple, dict[str, np.ndarray]], pairs: list[tuple[str, str]],
@@ -206,7 +205,7 @@ def paired_cells(pred: dict[tuple, dict[str, np.ndarray]], pairs: list[tuple[str
     """Encoder a vs b in every (data, mode, lead, task, fraction) cell both have, on the same test records:
     macro ΔAUROC with a paired patient-bootstrap CI and p (``cardiofm.evaluate.compare``); for a numeric
     target (age) ΔMAE with a paired patient bootstrap. Positive Δ: a better."""
-    from cardiofm.evaluate import compare
+    from bench_io import paired_auroc
 
     out = []
     for cell in sorted({k[1:] for k in pred}):
@@ -217,18 +216,13 @@ def paired_cells(pred: dict[tuple, dict[str, np.ndarray]], pairs: list[tuple[str
             if not np.array_equal(pa["rows"], pb["rows"]):
                 raise RuntimeError(f"{cell}: {a} and {b} were probed on different test rows")
             if pa["y"].ndim == 2:  # label tasks; a numeric target (age) is one column
-                c = compare(pa["p"], pb["p"], pa["y"], n_boot=n_boot, seed=0, groups=pa["groups"],
-                            max_draws=20_000 * n_boot)
-                d, ci, pv, va, vb = (c.macro_delta, c.macro_delta_ci or (np.nan, np.nan), c.macro_delta_p,
-                                     c.macro_auroc_a, c.macro_auroc_b)
-                metric = "macro_auroc"
+                c, metric = paired_auroc(pa["p"], pb["p"], pa["y"], groups=pa["groups"], n_boot=n_boot), "macro_auroc"
             else:
-                d, ci, pv, va, vb = paired_mae(pa["y"], pa["p"], pb["p"], pa["groups"], n_boot)
-                metric = "mae_reduction"
+                c, metric = paired_mae(pa["y"], pa["p"], pb["p"], pa["groups"], n_boot), "mae_reduction"
             data, mode, lead, task, frac = cell
             out.append({"data": data, "mode": mode, "lead": lead, "task": task, "fraction": frac, "a": a, "b": b,
-                        "metric": metric, "value_a": va, "value_b": vb, "delta": float(d),
-                        "ci": [float(ci[0]), float(ci[1])], "p": float(pv)})
+                        "metric": metric, "value_a": c["value_a"], "value_b": c["value_b"],
+                        "delta": float(c["delta"]), "ci": [float(x) for x in c["ci"]], "p": float(c["p"])})
     return out
 
 

@@ -80,19 +80,15 @@ def pick(rs: list[dict[str, Any]], which: Pick) -> dict[str, Any] | None:
 def paired(a: dict[str, Any], b: dict[str, Any], n_boot: int, seed: int) -> dict[str, Any]:
     """ΔAUROC (a − b) on the test fold: paired bootstrap CI and p (cardiofm.evaluate.compare)."""
     import numpy as np
-
-    from cardiofm.evaluate import compare
+    from bench_io import paired_auroc
 
     ya, pa = _aligned(a)
     yb, pb = _aligned(b)
     if not np.array_equal(ya, yb):
         raise RuntimeError(f"{a['task']}: {a['model']} and {b['model']} were not scored on the same test labels")
-    c = compare(pa, pb, ya, class_names=[str(x) for x in a["pred"]["codes"]], n_boot=n_boot, seed=seed,
-                max_draws=20_000 * n_boot)
-    lo, hi = c.macro_delta_ci or (float("nan"), float("nan"))
-    verdict = (f"`{a['model']}` wins" if lo > 0 else f"`{b['model']}` wins" if hi < 0 else "no difference shown")
-    return {"a": a, "b": b, "delta": c.macro_delta, "ci": (lo, hi), "p": c.macro_delta_p,
-            "classes": c.n_classes_scored, "verdict": verdict}
+    c = paired_auroc(pa, pb, ya, n_boot=n_boot, seed=seed, class_names=[str(x) for x in a["pred"]["codes"]])
+    verdict = {1: f"`{a['model']}` wins", -1: f"`{b['model']}` wins", 0: "no difference shown"}[c["sign"]]
+    return c | {"a": a, "b": b, "verdict": verdict}
 
 
 def score_table(rows: list[dict[str, Any]]) -> list[str]:

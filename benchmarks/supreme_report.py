@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-import shlex
-import sys
-from pathlib import Path
 from typing import Any
 
-from ptbxl_report import hardware, write_section
-from supreme import VARIANTS, ZS_TASKS
+from supreme import ZS_TASKS
 
 SECTION = "## SuPreME: entity-supervised pretraining and zero-shot classification (issue 6)"
 NAMES = {"vit_cfn": "ViT-tiny + CFN (SuPreME)", "vit_linear": "ViT-tiny + linear head (w/o CFN)",
@@ -149,37 +144,10 @@ def _findings(variants: dict[str, Any]) -> list[str]:
 
 def paired_delta(a: dict[str, Any], b: dict[str, Any], n_boot: int = 1000) -> str:
     """ΔAUROC a − b of two variants' zero-shot scores on the same test records (cardiofm.evaluate.compare)."""
-    import numpy as np
-
-    from cardiofm.evaluate import compare
+    from bench_io import paired_auroc
 
     if a["y"] != b["y"]:
         raise RuntimeError("the two variants were scored on different test records")
-    c = compare(np.asarray(a["p"]), np.asarray(b["p"]), np.asarray(a["y"]), n_boot=n_boot, seed=0,
-                groups=np.asarray(a["groups"], dtype=str), max_draws=20_000 * n_boot)
-    lo, hi = c.macro_delta_ci or (float("nan"), float("nan"))
-    verdict = "a difference" if lo > 0 or hi < 0 else "no difference shown"
-    return f"{c.macro_delta:+.3f} [{lo:+.3f}, {hi:+.3f}], p = {c.macro_delta_p:.3f} ({verdict})"
-
-
-def write_report(args: argparse.Namespace, results: dict[str, Any], path: Path) -> None:
-    argv, skip = [], False
-    for a in sys.argv[1:]:  # the command without --stage: the stages are one run split in two
-        if skip or a == "--stage" or a.startswith("--stage="):
-            skip = a == "--stage"
-            continue
-        argv.append(a)
-    cmd = "python benchmarks/supreme.py " + " ".join(shlex.quote(a) for a in argv)
-    train_min = sum(t.get("train_seconds", 0.0) for t in results["training"].values()) / 60
-    md = [SECTION, "", f"`{cmd}` on {hardware()} (also runnable as `--stage train`, then `--stage evaluate`). "
-          f"Pretraining the {len(results['training'])} variants took {train_min:.0f} min in all.", "",
-          f"Pretraining: `configs/supreme.yaml` variant `ptbxl`, {args.epochs} epochs, batch 64, AdamW 1e-3, one "
-          "cosine cycle over the run (the paper's 5000-step cycle is for 800k ECGs), labels = entities "
-          "extracted from the reports of PTB-XL folds 1-8 (the packaged 100 Hz subset) and of the synthetic "
-          f"cohort's training split ({args.n_synthetic} records); text encoder: packaged all-MiniLM-L6-v2. "
-          f"Variants: {', '.join(NAMES[v] for v in VARIANTS if v in results['variants'])}.", ""]
-    md += _training(results["training"]) + _caveats() + _extraction(results["extraction"])
-    if results["variants"]:
-        md += _findings(results["variants"]) + _zero_shot(results["variants"])
-        md += _probe(results["variants"], list(args.fractions), results["random_probe"])
-    write_section(path, "\n".join(md), SECTION)
+    c = paired_auroc(a["p"], b["p"], a["y"], groups=a["groups"], n_boot=n_boot)
+    verdict = "a difference" if c["sign"] else "no difference shown"
+    return f"{c['delta']:+.3f} [{c['ci'][0]:+.3f}, {c['ci'][1]:+.3f}], p = {c['p']:.3f} ({verdict})"

@@ -129,7 +129,9 @@ class Comparison(boot.BootstrapProvenance):
     ci_method: str = field(default="percentile (paired bootstrap)", kw_only=True)
 
 
-def _p_value(d: np.ndarray) -> float:
+def bootstrap_p_value(d: Any) -> float:
+    """Two-sided bootstrap p-value of a paired difference from its resampled values ``d`` (NaN ignored)."""
+    d = np.asarray(d, dtype=float)
     d = d[np.isfinite(d)]
     if d.size == 0:
         return float("nan")
@@ -195,8 +197,8 @@ def compare(scores_a: Any, scores_b: Any, labels: Any, *, class_names: Sequence[
     result.update(
         delta_ci=tuple((float(x), float(z)) if s else (float("nan"), float("nan"))
                        for x, z, s in zip(lo, hi, scored, strict=True)),
-        delta_p=tuple(_p_value(d[:, j]) if scored[j] else float("nan") for j in range(k)),
-        macro_delta_ci=(float(mlo), float(mhi)), macro_delta_p=_p_value(macro), n_boot=n_boot,
+        delta_p=tuple(bootstrap_p_value(d[:, j]) if scored[j] else float("nan") for j in range(k)),
+        macro_delta_ci=(float(mlo), float(mhi)), macro_delta_p=bootstrap_p_value(macro), n_boot=n_boot,
         n_rejected=sampler.n_rejected, n_relaxed=sampler.n_relaxed,
         n_skipped=tuple(int(x) if s else 0 for x, s in zip(np.isnan(d).sum(axis=0), scored, strict=True)),
         patient_bootstrap=groups is not None)
